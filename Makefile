@@ -1,0 +1,40 @@
+# The two commands of the quickstart: `make demo` and `make test`.
+# Each creates .venv when needed, installs the project and the ZooKeeper server, then runs.
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit integration system-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+system-deps:
+	@./scripts/ensure-system-deps.sh
+
+demo: system-deps $(STAMP)
+	$(VENV)/bin/prestoha demo
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(STAMP)
+	$(PY) -m mypy --strict prestoha
+
+unit: $(STAMP)
+	$(PY) -m pytest -m "not integration"
+
+integration: system-deps $(STAMP)
+	$(PY) -m pytest -m integration
+
+test: system-deps $(STAMP) lint typecheck
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,57 @@
+"""prestoha: a Trino (and Presto) driver that keeps working when a coordinator dies.
+
+Connect with :func:`prestoha.connect` (PEP 249), a ``prestoha://`` SQLAlchemy URL, or
+``pandas.read_sql``. See the README for the quickstart and ``docs/`` for the rest.
+"""
+
+from __future__ import annotations
+
+from prestoha._version import __version__
+from prestoha.errors import (
+    Attempt,
+    ConfigurationError,
+    DatabaseError,
+    DataError,
+    DiscoveryError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NoCoordinatorError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    QueryOutcomeUnknownError,
+    ResultDivergedError,
+    Warning,
+)
+
+#: PEP 249: the DB-API level this module implements.
+apilevel = "2.0"
+#: PEP 249: threads may share the module and connections, but not cursors.
+threadsafety = 2
+#: PEP 249: question-mark parameters, ``WHERE a = ?``, as the trino client renders them.
+paramstyle = "qmark"
+
+__all__ = [
+    "Attempt",
+    "ConfigurationError",
+    "DataError",
+    "DatabaseError",
+    "DiscoveryError",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NoCoordinatorError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "QueryOutcomeUnknownError",
+    "ResultDivergedError",
+    "Warning",
+    "__version__",
+    "apilevel",
+    "paramstyle",
+    "threadsafety",
+]

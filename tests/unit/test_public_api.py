@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import prestoha
+
+INTENDED = {
+    "Attempt",
+    "ConfigurationError",
+    "DataError",
+    "DatabaseError",
+    "DiscoveryError",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NoCoordinatorError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "QueryOutcomeUnknownError",
+    "ResultDivergedError",
+    "Warning",
+    "__version__",
+    "apilevel",
+    "paramstyle",
+    "threadsafety",
+}
+
+
+def test_all_is_exactly_the_intended_public_names() -> None:
+    assert set(prestoha.__all__) == INTENDED
+    assert len(prestoha.__all__) == len(INTENDED)
+    for name in prestoha.__all__:
+        assert hasattr(prestoha, name), name
+
+
+def test_pep249_globals() -> None:
+    assert prestoha.apilevel == "2.0"
+    assert prestoha.threadsafety == 2
+    assert prestoha.paramstyle == "qmark"
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(prestoha.__version__, str)
+    assert prestoha.__version__[0].isdigit()
+
+
+def test_cli_help_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "prestoha", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "Usage:" in out.stdout
+    assert "prestoha" in out.stdout
+
+
+def test_cli_without_its_extra_says_how_to_get_it() -> None:
+    code = "import sys; sys.modules['click'] = None; from prestoha._entry import main; main()"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "pip install 'prestoha[cli]'" in out.stderr
+    assert "Traceback" not in out.stderr
