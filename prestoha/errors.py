@@ -83,6 +83,16 @@ class Error(Exception):
     when the error did not come from running a query.
     """
 
+    #: Trino's name for the error (``SYNTAX_ERROR``, ``TABLE_NOT_FOUND`` ...) when the
+    #: coordinator reported one.
+    error_name: str | None = None
+    #: Trino's numeric error code, with ``error_name``.
+    error_code: int | None = None
+    #: ``USER_ERROR``, ``INTERNAL_ERROR``, ``INSUFFICIENT_RESOURCES`` or ``EXTERNAL``.
+    error_type: str | None = None
+    #: The id the coordinator gave the query, when it got that far.
+    query_id: str | None = None
+
     def __init__(self, message: str = "", *, attempts: Iterable[Attempt] = ()) -> None:
         self.attempts: tuple[Attempt, ...] = tuple(attempts)
         self.message = message

@@ -1,0 +1,311 @@
+"""Every option of :func:`prestoha.connect`, checked up front.
+
+A wrong name or value raises ``ConfigurationError`` naming the option and what it
+accepts, before anything touches the network. The same names are used by the
+SQLAlchemy URL and the command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from trino.transaction import IsolationLevel
+
+from prestoha.errors import ConfigurationError
+from prestoha.retry import RetryPolicy
+
+__all__ = ["Options", "parse_options"]
+
+MODES = ("leader", "any", "leader-preferred")
+RESUMES = ("verify", "restart-only", "never")
+
+#: Options of ``trino.dbapi.connect`` that prestoha cannot take, and what to use instead.
+_REFUSED_TRINO = {
+    "host": "use hosts=['host:port', ...] or zk='zkhost:2181'",
+    "port": "give the port in hosts=['host:port', ...]",
+    "max_attempts": "prestoha owns every retry: use retry=RetryPolicy(max_attempts=...)",
+    "http_session": "prestoha keeps one connection pool per coordinator; use verify= and auth=",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """The checked options of one connection."""
+
+    zk: str | None
+    hosts: tuple[str, ...]
+    cluster: str
+    root: str
+    mode: str
+    user: str
+    catalog: str | None
+    schema: str | None
+    source: str
+    session_properties: dict[str, str]
+    roles: dict[str, str] | str | None
+    timezone: str | None
+    client_tags: tuple[str, ...]
+    http_headers: dict[str, str] = field(repr=False)
+    extra_credential: tuple[tuple[str, str], ...] = field(repr=False)
+    auth: Any = field(repr=False)
+    http_scheme: str | None
+    verify: bool | str
+    allow_insecure_auth: bool
+    failover_timeout: float
+    request_timeout: float
+    connect_timeout: float
+    retry: RetryPolicy
+    allowed_hosts: tuple[str, ...]
+    resume: str
+    isolation_level: IsolationLevel
+    legacy_primitive_types: bool
+    prefetch: int
+    arraysize: int
+    zk_auth: str | None = field(repr=False)
+    zk_timeout: float
+    encoding: str | None
+    hedge: Any
+
+
+def parse_options(kwargs: Mapping[str, Any]) -> Options:
+    """Check and normalise the keyword arguments of ``connect()``."""
+    opts = dict(kwargs)
+    known = set(Options.__dataclass_fields__)
+    for name in list(opts):
+        if name in _REFUSED_TRINO:
+            raise ConfigurationError(name, "is not a prestoha option", _REFUSED_TRINO[name])
+        if name in ("heartbeat_interval", "legacy_prepared_statements"):
+            opts.pop(name)  # accepted for compatibility with trino.dbapi.connect; no effect
+            continue
+        if name not in known:
+            close = sorted(known)
+            raise ConfigurationError(name, "unknown option", ", ".join(close))
+
+    zk = _optional_str(opts, "zk", join_lists=True)
+    hosts = _hosts(opts.get("hosts"))
+    if zk and hosts:
+        raise ConfigurationError("hosts", "give either zk= or hosts=, not both")
+    if not zk and not hosts:
+        raise ConfigurationError(
+            "zk", "no coordinators: give zk= (ZooKeeper hosts) or hosts= (coordinator URLs)"
+        )
+    mode = opts.get("mode") or ("leader" if zk else "leader-preferred")
+    _choice("mode", mode, MODES)
+    resume = opts.get("resume", "verify")
+    _choice("resume", resume, RESUMES)
+
+    auth = opts.get("auth")
+    http_scheme = _optional_str(opts, "http_scheme")
+    if http_scheme is not None:
+        _choice("http_scheme", http_scheme, ("http", "https"))
+    allow_insecure = _bool(opts, "allow_insecure_auth", False)
+    if auth is not None and not allow_insecure:
+        insecure = [h for h in hosts if h.startswith("http://")]
+        if http_scheme == "http" or insecure:
+            raise ConfigurationError(
+                "auth",
+                "credentials over plain http would be sent in the clear",
+                "https coordinators, or allow_insecure_auth=True",
+            )
+
+    retry = opts.get("retry", RetryPolicy())
+    if not isinstance(retry, RetryPolicy):
+        raise ConfigurationError(
+            "retry", f"{type(retry).__name__} is not allowed", "RetryPolicy(...)"
+        )
+
+    isolation = opts.get("isolation_level", IsolationLevel.AUTOCOMMIT)
+    if isinstance(isolation, str):
+        try:
+            isolation = IsolationLevel[isolation.upper()]
+        except KeyError:
+            raise ConfigurationError(
+                "isolation_level", f"{isolation!r}", ", ".join(i.name for i in IsolationLevel)
+            ) from None
+    if not isinstance(isolation, IsolationLevel):
+        raise ConfigurationError(
+            "isolation_level", f"{isolation!r}", ", ".join(i.name for i in IsolationLevel)
+        )
+
+    encoding = _optional_str(opts, "encoding")
+    if encoding is not None:
+        raise ConfigurationError("encoding", f"{encoding!r} is not supported yet", "None")
+
+    roles = opts.get("roles")
+    if roles is not None and not isinstance(roles, (str, dict)):
+        raise ConfigurationError(
+            "roles", f"{type(roles).__name__}", "a role name or {catalog: role}"
+        )
+
+    return Options(
+        zk=zk,
+        hosts=hosts,
+        cluster=_name(opts, "cluster", "default"),
+        root=_root(opts.get("root", "/prestoha")),
+        mode=mode,
+        user=_optional_str(opts, "user") or os.environ.get("TRINO_USER") or _login(),
+        catalog=_optional_str(opts, "catalog"),
+        schema=_optional_str(opts, "schema"),
+        source=_optional_str(opts, "source") or "prestoha",
+        session_properties=_str_map(opts, "session_properties"),
+        roles=roles,
+        timezone=_timezone(opts),
+        client_tags=tuple(_str_list(opts, "client_tags")),
+        http_headers=_str_map(opts, "http_headers"),
+        extra_credential=tuple(_pairs(opts, "extra_credential")),
+        auth=auth,
+        http_scheme=http_scheme,
+        verify=_verify(opts.get("verify", True)),
+        allow_insecure_auth=allow_insecure,
+        failover_timeout=_seconds(opts, "failover_timeout", 30.0),
+        request_timeout=_seconds(opts, "request_timeout", 5.0),
+        connect_timeout=_seconds(opts, "connect_timeout", 2.0),
+        retry=retry,
+        allowed_hosts=tuple(_str_list(opts, "allowed_hosts")),
+        resume=resume,
+        isolation_level=isolation,
+        legacy_primitive_types=_bool(opts, "legacy_primitive_types", False),
+        prefetch=_count(opts, "prefetch", 4),
+        arraysize=_count(opts, "arraysize", 10_000),
+        zk_auth=_optional_str(opts, "zk_auth"),
+        zk_timeout=_seconds(opts, "zk_timeout", 5.0),
+        encoding=encoding,
+        hedge=opts.get("hedge"),
+    )
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "prestoha"
+
+
+def _choice(name: str, value: Any, accepted: Sequence[str]) -> None:
+    if value not in accepted:
+        raise ConfigurationError(
+            name, f"{value!r} is not allowed", ", ".join(repr(a) for a in accepted)
+        )
+
+
+def _optional_str(opts: Mapping[str, Any], name: str, join_lists: bool = False) -> str | None:
+    value = opts.get(name)
+    if value is None or value == "":
+        return None
+    if join_lists and isinstance(value, (list, tuple)):
+        if not all(isinstance(v, str) and v for v in value):
+            raise ConfigurationError(name, f"{value!r}", "a string or a list of strings")
+        return ",".join(value)
+    if not isinstance(value, str):
+        raise ConfigurationError(name, f"{type(value).__name__} is not allowed", "a string")
+    return value
+
+
+def _name(opts: Mapping[str, Any], name: str, default: str) -> str:
+    value = opts.get(name, default)
+    if not isinstance(value, str) or not value or "/" in value:
+        raise ConfigurationError(name, f"{value!r}", "a non-empty name without '/'")
+    return value
+
+
+def _root(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith("/") or value.endswith("/"):
+        raise ConfigurationError("root", f"{value!r}", "a ZooKeeper path like '/prestoha'")
+    return value
+
+
+def _hosts(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ConfigurationError("hosts", f"{type(value).__name__}", "a list of host:port or URLs")
+    out = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigurationError("hosts", f"{item!r}", "host:port or http(s)://host:port")
+        out.append(item.strip())
+    return tuple(out)
+
+
+def _bool(opts: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = opts.get(name, default)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ConfigurationError(name, f"{value!r}", "True or False")
+    return value
+
+
+def _seconds(opts: Mapping[str, Any], name: str, default: float) -> float:
+    value = opts.get(name, default)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigurationError(name, f"{value!r}", "a number of seconds > 0")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(name, f"{value!r}", "a number of seconds > 0")
+    return float(value)
+
+
+def _count(opts: Mapping[str, Any], name: str, default: int) -> int:
+    value = opts.get(name, default)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(name, f"{value!r}", "an integer >= 1")
+    return value
+
+
+def _str_map(opts: Mapping[str, Any], name: str) -> dict[str, str]:
+    value = opts.get(name) or {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ConfigurationError(name, f"{type(value).__name__}", "a dict of names to values")
+    return {k: str(v) for k, v in value.items()}
+
+
+def _str_list(opts: Mapping[str, Any], name: str) -> list[str]:
+    value = opts.get(name) or []
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError(name, f"{value!r}", "a list of strings")
+    return list(value)
+
+
+def _pairs(opts: Mapping[str, Any], name: str) -> list[tuple[str, str]]:
+    value = opts.get(name) or []
+    ok = isinstance(value, (list, tuple)) and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], str) for p in value
+    )
+    if not ok:
+        raise ConfigurationError(name, "malformed (value hidden)", "a list of (name, value) pairs")
+    return [(str(k), str(v)) for k, v in value]
+
+
+def _verify(value: Any) -> bool | str:
+    if isinstance(value, bool) or (isinstance(value, str) and value):
+        return value
+    raise ConfigurationError("verify", f"{value!r}", "True, False or a CA bundle path")
+
+
+def _timezone(opts: Mapping[str, Any]) -> str | None:
+    tz = _optional_str(opts, "timezone")
+    if tz is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(tz)
+    except Exception:
+        raise ConfigurationError(
+            "timezone", f"{tz!r} is not a time zone", "an IANA zone id like 'UTC'"
+        ) from None
+    return tz

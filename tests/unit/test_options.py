@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from prestoha import ConfigurationError
+from prestoha._options import parse_options
+from prestoha.retry import RetryPolicy
+
+
+def test_defaults_for_zookeeper() -> None:
+    o = parse_options({"zk": "127.0.0.1:2181", "user": "ana"})
+    assert o.zk == "127.0.0.1:2181"
+    assert o.mode == "leader"
+    assert o.cluster == "default"
+    assert o.root == "/prestoha"
+    assert o.failover_timeout == 30.0
+    assert o.request_timeout == 5.0
+    assert o.resume == "verify"
+    assert o.retry == RetryPolicy()
+    assert o.arraysize == 10_000
+
+
+def test_static_hosts_default_to_leader_preferred() -> None:
+    o = parse_options({"hosts": "c1:8080, c2:8080"})
+    assert o.hosts == ("c1:8080", "c2:8080")
+    assert o.mode == "leader-preferred"
+
+
+def test_zk_may_be_a_list() -> None:
+    assert parse_options({"zk": ["a:2181", "b:2181"]}).zk == "a:2181,b:2181"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "option", "accepted"),
+    [
+        ({"zk": "z:2181", "mode": "primary"}, "mode", "'leader', 'any', 'leader-preferred'"),
+        ({"zk": "z:2181", "resume": "maybe"}, "resume", "'verify', 'restart-only', 'never'"),
+        ({"zk": "z:2181", "failover_timeout": 0}, "failover_timeout", "a number of seconds > 0"),
+        ({"zk": "z:2181", "request_timeout": "soon"}, "request_timeout", "a number of seconds > 0"),
+        ({"zk": "z:2181", "prefetch": 0}, "prefetch", "an integer >= 1"),
+        ({"zk": "z:2181", "retry": 3}, "retry", "RetryPolicy(...)"),
+        ({"zk": "z:2181", "cluster": "a/b"}, "cluster", "a non-empty name without '/'"),
+        ({"zk": "z:2181", "root": "prestoha"}, "root", "a ZooKeeper path like '/prestoha'"),
+        ({"zk": "z:2181", "timezone": "Mars/Olympus"}, "timezone", "an IANA zone id like 'UTC'"),
+        ({"zk": "z:2181", "isolation_level": "SOMETIMES"}, "isolation_level", None),
+        ({"zk": "z:2181", "host": "c1"}, "host", None),
+        ({"zk": "z:2181", "max_attempts": 3}, "max_attempts", None),
+        ({}, "zk", None),
+        ({"zk": "z:2181", "hosts": ["c1:8080"]}, "hosts", None),
+    ],
+)
+def test_bad_options_name_themselves(
+    kwargs: dict[str, Any], option: str, accepted: str | None
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_options(kwargs)
+    assert info.value.option == option
+    if accepted is not None:
+        assert info.value.accepted == accepted
+
+
+def test_unknown_option_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_options({"zk": "z:2181", "failover_timout": 3})
+    assert info.value.option == "failover_timout"
+    assert "failover_timeout" in str(info.value)
+
+
+def test_auth_over_plain_http_is_refused() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_options({"hosts": ["http://c1:8080"], "auth": object()})
+    assert info.value.option == "auth"
+    o = parse_options({"hosts": ["http://c1:8080"], "auth": object(), "allow_insecure_auth": True})
+    assert o.allow_insecure_auth
+
+
+def test_secrets_are_not_in_the_repr() -> None:
+    o = parse_options(
+        {"zk": "z:2181", "zk_auth": "admin:s3cret", "extra_credential": [("k", "hunter2")]}
+    )
+    assert "s3cret" not in repr(o)
+    assert "hunter2" not in repr(o)
+    with pytest.raises(ConfigurationError) as info:
+        parse_options({"zk": "z:2181", "extra_credential": [("k", "hunter2", "x")]})
+    assert "hunter2" not in str(info.value)
+
+
+def test_trino_compat_options_are_accepted() -> None:
+    o = parse_options(
+        {"zk": "z:2181", "heartbeat_interval": 10, "legacy_prepared_statements": True}
+    )
+    assert o.zk == "z:2181"
