@@ -128,7 +128,7 @@ class Router:
         self._lock = threading.Lock()
         self._nodes: dict[str, NodeHealth] = {}
         self._members: frozenset[str] = frozenset()
-        self._open: dict[int, str] = {}
+        self._open: dict[int, NodeHealth] = {}
         self._serials = itertools.count(1)
         self._first_page = LatencyQuantiles(hedge.samples if hedge else 500)
         self._budget = HedgeBudget(hedge.budget, hedge.burst) if hedge else None
@@ -215,8 +215,8 @@ class Router:
     def end(self, token: InFlight) -> None:
         """Stop counting the request; ending a token twice does nothing."""
         with self._lock:
-            node = self._open.pop(token.serial, None)
-            health = self._nodes.get(node) if node is not None else None
+            # the record counted, not the node's current one: forget() may have replaced it
+            health = self._open.pop(token.serial, None)
             if health is not None and health.in_flight > 0:
                 health.in_flight -= 1
 
@@ -339,9 +339,10 @@ class Router:
         return health
 
     def _begin(self, node: str, now: float) -> InFlight:
-        self._health(node, now).in_flight += 1
+        health = self._health(node, now)
+        health.in_flight += 1
         token = InFlight(node, next(self._serials))
-        self._open[token.serial] = node
+        self._open[token.serial] = health
         return token
 
     def _others_standing(self, node: str, now: float) -> bool:
