@@ -1,0 +1,98 @@
+"""``python -m prestoha.testing.coordinator``: run one emulated coordinator.
+
+Prints its URI as the only line on stdout once listening; logs go to stderr; exits 0 on
+SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from .server import Coordinator
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m prestoha.testing.coordinator",
+        description="An emulated Trino coordinator (client protocol over HTTP, SQL on DuckDB).",
+    )
+    p.add_argument("--port", type=int, default=0, help="port to listen on (0 = any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--node-id", default="c1", help="node id reported by /v1/status")
+    p.add_argument("--lake", default=None, metavar="DIR", help="directory of the shared lake")
+    p.add_argument("--journal", default=None, metavar="FILE", help="JSON-lines write journal")
+    p.add_argument("--admin", action="store_true", help="enable the /_emulator admin API")
+    p.add_argument("--flavor", choices=("trino", "presto"), default="trino")
+    p.add_argument("--environment", default="test")
+    p.add_argument("--version", default="475", help="nodeVersion reported by /v1/info")
+    p.add_argument(
+        "--client-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="fail queries nobody polls for this long (ABANDONED_QUERY)",
+    )
+    p.add_argument(
+        "--purge-after",
+        type=float,
+        default=900.0,
+        metavar="SECONDS",
+        help="forget finished queries after this long",
+    )
+    p.add_argument("--log-level", default="WARNING", help="log level for stderr")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run until SIGTERM/SIGINT; return the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+        stream=sys.stderr,
+        format=f"%(asctime)s %(levelname)s [{args.node_id}] %(name)s: %(message)s",
+    )
+    if args.port < 0 or args.port > 65535:
+        print(f"error: --port must be 0..65535, got {args.port}", file=sys.stderr)
+        return 2
+    coordinator = Coordinator(
+        node_id=args.node_id,
+        port=args.port,
+        host=args.host,
+        lake_dir=args.lake,
+        journal=args.journal,
+        admin=args.admin,
+        flavor=args.flavor,
+        environment=args.environment,
+        version=args.version,
+        client_timeout=args.client_timeout,
+        purge_after=args.purge_after,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        coordinator.start()
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(coordinator.uri + "\n")
+    sys.stdout.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        coordinator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,457 @@
+"""The life of a query as a Trino coordinator runs it: register, dispatch, page, finish.
+
+``POST /v1/statement`` only registers a query (QUEUED, with a queued ``nextUri``); the first GET of
+the queued URI dispatches it (journal, engine). Executing GETs hand out pages by token: the current
+token again returns the same page, an older one 410, an unknown query or token 404. Queries nobody
+polls are failed with ``ABANDONED_QUERY`` after the client timeout, and finished queries are
+purged after a while so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import secrets
+import string
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .faults import Faults
+from .headers import BadRequest, ParsedSession, change_headers, detect_prefix, parse_session
+from .journal import Journal
+from .producer import Item, Producer, failure_json
+from .results import (
+    TERMINAL_STATES,
+    StandardError,
+    column_json,
+    dumps,
+    error_json,
+    stats_json,
+    warnings_json,
+)
+
+__all__ = ["EngineLike", "Query", "QueryRegistry", "Reply"]
+
+log = logging.getLogger("prestoha.testing.coordinator.protocol")
+
+DEFAULT_TARGET_RESULT_SIZE = 1024 * 1024
+MAX_TARGET_RESULT_SIZE = 128 * 1024 * 1024
+MAX_WAIT = 1.0
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class EngineLike(Protocol):
+    """What the protocol needs from the SQL engine (see ``engine.Engine``)."""
+
+    def is_read_only(self, sql: str, session: Any) -> bool: ...
+
+    def execute(self, sql: str, session: Any, *, query_id: str) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Reply:
+    """An HTTP answer: status, body, content type and extra headers."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    has_rows: bool = False
+    delay: float = 0.0
+
+
+def text_reply(status: int, message: str) -> Reply:
+    """A ``text/plain`` answer, as Trino sends for 400/404/410."""
+    return Reply(status, message.encode("utf-8"), "text/plain; charset=utf-8")
+
+
+NOT_FOUND = "Query not found"
+
+
+class Query:
+    """One registered query and everything needed to answer its URIs."""
+
+    def __init__(self, query_id: str, sql: str, session: ParsedSession, prefix: str) -> None:
+        self.id = query_id
+        self.slug = "y" + secrets.token_hex(16)
+        self.sql = sql
+        self.session = session
+        self.prefix = prefix
+        self.created_wall = _dt.datetime.now(_dt.timezone.utc)
+        self.created = time.monotonic()
+        self.last_seen = self.created
+        self.dispatched_at: float | None = None
+        self.finished_at: float | None = None
+        self.state = "QUEUED"
+        self.failure: dict[str, Any] | None = None
+        self.queued_token = 0
+        self.exec_token = -1
+        self.cached: Reply | None = None
+        self.done = False  # the last page (without nextUri) has been handed out
+        self.delay = 0.0
+        self.producer: Producer | None = None
+        self.target_size = DEFAULT_TARGET_RESULT_SIZE
+        self.max_wait = MAX_WAIT
+        self.columns: list[dict[str, Any]] | None = None
+        self.update_type: str | None = None
+        self.update_count: int | None = None
+        self.warnings: list[dict[str, Any]] = []
+        self.response_headers: list[tuple[str, str]] = []
+        self.rows_out = 0
+        self.bytes_out = 0
+        self.peak_page = 0
+        self.lock = threading.Lock()  # serialises page hand-out for this query
+
+    @property
+    def error_name(self) -> str | None:
+        """``errorName`` of the failure, if the query failed."""
+        return None if self.failure is None else str(self.failure.get("errorName"))
+
+    def fail(self, error: dict[str, Any]) -> bool:
+        """Fail the query unless it already ended; stops its producer."""
+        if self.state in TERMINAL_STATES:
+            return False
+        self.failure = error
+        self.state = "FAILED"
+        self.finished_at = time.monotonic()
+        if self.producer is not None:
+            self.producer.stop()
+        return True
+
+    def on_result(self, result: Any, prefix: str) -> None:
+        """Remember what the engine said about the statement (called by the producer)."""
+        self.columns = [column_json(c) for c in getattr(result, "columns", None) or []]
+        self.update_type = getattr(result, "update_type", None)
+        self.update_count = getattr(result, "update_count", None)
+        self.warnings = warnings_json(getattr(result, "warnings", None))
+        self.response_headers = change_headers(getattr(result, "changes", None), prefix)
+
+    def stats(self, state: str) -> dict[str, Any]:
+        """``StatementStats`` as of now."""
+        now = time.monotonic()
+        dispatched = self.dispatched_at or now
+        end = self.finished_at or now
+        return stats_json(
+            state=state,
+            elapsed_ms=int((end - self.created) * 1000),
+            queued_ms=int((dispatched - self.created) * 1000),
+            execution_ms=int(max(end - dispatched, 0.0) * 1000),
+            rows=self.rows_out,
+            nbytes=self.bytes_out,
+            peak_memory=self.peak_page,
+        )
+
+    def summary(self, node_id: str) -> dict[str, Any]:
+        """One entry of ``GET /_emulator/queries``."""
+        return {
+            "query_id": self.id,
+            "state": self.state,
+            "error_name": self.error_name,
+            "sql": self.sql,
+            "trace_token": self.session.trace_token,
+            "user": self.session.user,
+            "created": self.created_wall.isoformat(timespec="milliseconds"),
+            "node_id": node_id,
+        }
+
+
+def _results(
+    q: Query,
+    base: str,
+    *,
+    state: str,
+    next_uri: str | None,
+    data: bytes | None = None,
+    error: dict[str, Any] | None = None,
+    executing: bool = False,
+) -> bytes:
+    head: dict[str, Any] = {"id": q.id, "infoUri": f"{base}/ui/query.html?{q.id}"}
+    if next_uri is not None:
+        if executing:
+            head["partialCancelUri"] = (
+                f"{base}/v1/statement/executing/partialCancel/{q.id}/0/{q.slug}/{q.exec_token + 1}"
+            )
+        head["nextUri"] = next_uri
+    if executing and q.columns is not None:
+        head["columns"] = q.columns
+    tail: dict[str, Any] = {"stats": q.stats(state)}
+    if error is not None:
+        tail["error"] = error
+    tail["warnings"] = q.warnings if executing else []
+    if executing and q.update_type is not None:
+        tail["updateType"] = q.update_type
+        if q.update_count is not None:
+            tail["updateCount"] = q.update_count
+    head_json = dumps(head)
+    tail_json = dumps(tail)
+    if data is None:
+        return head_json[:-1] + b"," + tail_json[1:]
+    return head_json[:-1] + b',"data":[' + data + b"]," + tail_json[1:]
+
+
+class QueryRegistry:
+    """All queries of one coordinator and the protocol operations on them; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        engine: EngineLike,
+        make_session: Callable[[ParsedSession], Any],
+        node_id: str,
+        flavor: str = "trino",
+        faults: Faults | None = None,
+        journal: Journal | None = None,
+        client_timeout: float = 300.0,
+        purge_after: float = 900.0,
+        max_history: int = 1000,
+    ) -> None:
+        self.engine = engine
+        self.make_session = make_session
+        self.node_id = node_id
+        self.flavor = flavor
+        self.faults = faults or Faults()
+        self.journal = journal
+        self.client_timeout = client_timeout
+        self.purge_after = purge_after
+        self.max_history = max_history
+        # A fresh id per start: ids of a previous run of this node are unknown (404) here.
+        self.coordinator_id = "".join(secrets.choice(_ALPHABET) for _ in range(5))
+        self._counter = 0
+        self._queries: dict[str, Query] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, name="query-reaper", daemon=True)
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the thread that expires abandoned and old queries."""
+        self._reaper.start()
+
+    def close(self) -> None:
+        """Stop every query and the reaper."""
+        self._stopping.set()
+        self.forget()
+        if self._reaper.is_alive():
+            self._reaper.join(timeout=5)
+
+    def forget(self) -> None:
+        """Drop every query, as a restart would (404 ``Query not found`` afterwards)."""
+        with self._lock:
+            queries = list(self._queries.values())
+            self._queries.clear()
+        for q in queries:
+            if q.producer is not None:
+                q.producer.stop()
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every known query, oldest first (``GET /_emulator/queries``)."""
+        with self._lock:
+            queries = list(self._queries.values())
+        return [q.summary(self.node_id) for q in queries]
+
+    def _reap_loop(self) -> None:
+        interval = max(0.05, min(1.0, self.client_timeout / 4))
+        while not self._stopping.wait(interval):
+            try:
+                self.reap()
+            except Exception:  # the reaper must outlive any surprise
+                log.exception("query reaper failed")
+
+    def reap(self) -> None:
+        """Fail abandoned queries and purge old finished ones."""
+        now = time.monotonic()
+        with self._lock:
+            queries = list(self._queries.values())
+        for q in queries:
+            if q.state not in TERMINAL_STATES and now - q.last_seen > self.client_timeout:
+                seen = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(seconds=now - q.last_seen)
+                name, code, etype = StandardError.ABANDONED_QUERY
+                message = (
+                    "Query was abandoned by the client, as it may have exited or stopped checking "
+                    f"for query results. Query results have not been accessed since "
+                    f"{seen.isoformat(timespec='milliseconds')}"
+                )
+                if q.fail(error_json(name, code, etype, message)):
+                    log.info("query %s abandoned", q.id)
+        finished = sorted(
+            (q for q in queries if q.finished_at is not None), key=lambda q: q.finished_at or 0.0
+        )
+        excess = len(finished) - self.max_history
+        with self._lock:
+            for i, q in enumerate(finished):
+                old = now - (q.finished_at or now) > self.purge_after
+                if (old or i < excess) and now - q.last_seen > min(self.purge_after, 1.0):
+                    self._queries.pop(q.id, None)
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def _find(self, query_id: str, slug: str) -> Query | None:
+        with self._lock:
+            q = self._queries.get(query_id)
+        if q is None or not secrets.compare_digest(q.slug, slug):
+            return None
+        q.last_seen = time.monotonic()
+        return q
+
+    def _new_id(self) -> str:
+        with self._lock:
+            n = self._counter
+            self._counter = (n + 1) % 100000
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d_%H%M%S")
+        return f"{stamp}_{n:05d}_{self.coordinator_id}"
+
+    # -- the protocol -----------------------------------------------------------------------
+
+    def post(self, body: bytes, headers: list[tuple[str, str]], base: str) -> Reply:
+        """``POST /v1/statement``: register the query; nothing runs yet."""
+        status = self.faults.take_post_failure()
+        if status is not None:
+            return text_reply(status, "Service Unavailable" if status == 503 else f"Error {status}")
+        try:
+            prefix = detect_prefix([k for k, _ in headers], self.flavor)
+            try:
+                sql = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadRequest("SQL statement is not valid UTF-8") from None
+            if not sql.strip():
+                raise BadRequest("SQL statement is empty")
+            session = parse_session(headers, prefix)
+        except BadRequest as exc:
+            return text_reply(400, exc.message)
+        q = Query(self._new_id(), sql, session, prefix)
+        q.delay = self.faults.query_delay()
+        with self._lock:
+            self._queries[q.id] = q
+        next_uri = f"{base}/v1/statement/queued/{q.id}/{q.slug}/1"
+        return Reply(200, _results(q, base, state="QUEUED", next_uri=next_uri))
+
+    def queued(self, query_id: str, slug: str, token: int, base: str) -> Reply:
+        """GET of a queued URI: dispatch on the first one, then point at the executing URI."""
+        q = self._find(query_id, slug)
+        if q is None:
+            return text_reply(404, NOT_FOUND)
+        with q.lock:
+            if token not in (q.queued_token, q.queued_token + 1):
+                return text_reply(410, "Invalid token")
+            q.queued_token = token
+            if q.dispatched_at is None and q.state == "QUEUED":
+                self._dispatch(q)
+            if q.failure is not None and q.exec_token < 0:
+                q.done = True
+                return Reply(200, _results(q, base, state="FAILED", next_uri=None, error=q.failure))
+            next_uri = f"{base}/v1/statement/executing/{q.id}/{q.slug}/0"
+            state = "QUEUED" if q.dispatched_at is None else "RUNNING"
+            return Reply(200, _results(q, base, state=state, next_uri=next_uri))
+
+    def _dispatch(self, q: Query) -> None:
+        q.dispatched_at = time.monotonic()
+        if self.faults.starting:
+            name, code, etype = StandardError.SERVER_STARTING_UP
+            q.fail(error_json(name, code, etype, "Trino server is still initializing"))
+            return
+        if self.faults.shutting_down:
+            name, code, etype = StandardError.SERVER_SHUTTING_DOWN
+            q.fail(error_json(name, code, etype, "Server is shutting down. Query has been failed."))
+            return
+        try:
+            session = self.make_session(q.session)
+        except BaseException as exc:
+            q.fail(failure_json(exc, q.id))
+            return
+        if self.journal is not None:
+            try:
+                read_only = bool(self.engine.is_read_only(q.sql, session))
+            except Exception:
+                read_only = False  # unknown: record it, a journal must not miss a write
+            if not read_only:
+                self.journal.record(
+                    query_id=q.id,
+                    trace_token=q.session.trace_token,
+                    sql=q.sql,
+                    user=q.session.user,
+                )
+        q.state = "RUNNING"
+        q.producer = Producer(
+            query_id=q.id,
+            execute=lambda: self.engine.execute(q.sql, session, query_id=q.id),
+            on_result=lambda result: q.on_result(result, q.prefix),
+            target_size=lambda: q.target_size,
+            max_wait=lambda: q.max_wait,
+        )
+        q.producer.start()
+
+    def executing(
+        self,
+        query_id: str,
+        slug: str,
+        token: int,
+        base: str,
+        *,
+        max_wait: float = MAX_WAIT,
+        target_size: int = DEFAULT_TARGET_RESULT_SIZE,
+    ) -> Reply:
+        """GET of an executing URI: the page for ``token``."""
+        q = self._find(query_id, slug)
+        if q is None or q.dispatched_at is None:
+            return text_reply(404, NOT_FOUND)
+        with q.lock:
+            if token == q.exec_token and q.cached is not None:
+                return q.cached
+            if token < q.exec_token:
+                return text_reply(410, "Gone")
+            if token != q.exec_token + 1 or q.done:
+                return text_reply(404, NOT_FOUND)
+            q.max_wait = min(max(max_wait, 0.0), MAX_WAIT)
+            q.target_size = min(max(target_size, 1), MAX_TARGET_RESULT_SIZE)
+            reply = self._next_page(q, token, base)
+            if token == 0 and q.delay:
+                reply.delay = q.delay
+            q.exec_token = token
+            q.cached = reply
+            return reply
+
+    def _next_page(self, q: Query, token: int, base: str) -> Reply:
+        item: Item | None = None
+        if q.failure is None and q.producer is not None:
+            item = q.producer.take(q.max_wait)
+        if q.failure is None and item is not None and item.kind == "error":
+            q.fail(item.error or {})
+        if q.failure is not None:
+            q.done = True
+            body = _results(q, base, state="FAILED", next_uri=None, error=q.failure, executing=True)
+            return Reply(200, body, headers=list(q.response_headers))
+        next_uri = f"{base}/v1/statement/executing/{q.id}/{q.slug}/{token + 1}"
+        if item is None:
+            body = _results(q, base, state=q.state, next_uri=next_uri, executing=True)
+            return Reply(200, body, headers=list(q.response_headers))
+        if item.kind == "end":
+            q.state = "FINISHED"
+            q.finished_at = time.monotonic()
+            q.done = True
+            body = _results(q, base, state="FINISHED", next_uri=None, executing=True)
+            return Reply(200, body, headers=list(q.response_headers))
+        q.rows_out += item.rows
+        q.bytes_out += len(item.data)
+        q.peak_page = max(q.peak_page, len(item.data))
+        body = _results(q, base, state="RUNNING", next_uri=next_uri, data=item.data, executing=True)
+        return Reply(200, body, headers=list(q.response_headers), has_rows=True)
+
+    def heartbeat(self, query_id: str, slug: str) -> Reply:
+        """HEAD of a ``nextUri``: keeps the query from being abandoned."""
+        q = self._find(query_id, slug)
+        return Reply(200) if q is not None else text_reply(404, NOT_FOUND)
+
+    def cancel(self, query_id: str, slug: str) -> Reply:
+        """DELETE of a ``nextUri``: cancel (``USER_CANCELED``); 204."""
+        q = self._find(query_id, slug)
+        if q is None:
+            return text_reply(404, NOT_FOUND)
+        name, code, etype = StandardError.USER_CANCELED
+        q.fail(error_json(name, code, etype, "Query was canceled"))
+        return Reply(204)
