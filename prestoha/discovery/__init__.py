@@ -3,5 +3,17 @@
 from __future__ import annotations
 
 from prestoha.discovery._base import Discovery, Leader, Member, Topology
+from prestoha.discovery.records import RecordError
+from prestoha.discovery.static import StaticDiscovery
+from prestoha.discovery.zookeeper import HostFilter, ZooKeeperDiscovery
 
-__all__ = ["Discovery", "Leader", "Member", "Topology"]
+__all__ = [
+    "Discovery",
+    "HostFilter",
+    "Leader",
+    "Member",
+    "RecordError",
+    "StaticDiscovery",
+    "Topology",
+    "ZooKeeperDiscovery",
+]

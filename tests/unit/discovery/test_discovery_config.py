@@ -1,0 +1,98 @@
+"""Host strings, credentials, allowed hosts and the static discovery: pure logic."""
+
+from __future__ import annotations
+
+import pytest
+
+from prestoha.discovery import HostFilter, Leader, Member, StaticDiscovery
+from prestoha.discovery._zkconfig import make_acl, parse_auth, parse_hosts
+from prestoha.errors import ConfigurationError
+
+
+def test_parse_hosts() -> None:
+    parsed = parse_hosts("zk1:2181, ZK2:2182,zk3/prestoha/x/")
+    assert parsed.servers == (("zk1", 2181), ("zk2", 2182), ("zk3", 2181))
+    assert parsed.chroot == "/prestoha/x"
+    assert parsed.connect_string == "zk1:2181,zk2:2182,zk3:2181/prestoha/x"
+    assert parse_hosts("[::1]:2181").connect_string == "[::1]:2181"
+    assert parse_hosts("zk://a:1,b:2").servers == (("a", 1), ("b", 2))
+
+
+def test_same_ensemble_same_key_whatever_the_order() -> None:
+    assert parse_hosts("b:2,a:1").key == parse_hosts("a:1, b:2").key
+    assert parse_hosts("a:1").key != parse_hosts("a:1/chroot").key
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    ["", "   ", "a:1,,b:2", "a:0", "a:65536", "a:x", "a:1:2", "[::1", "a b:1", "user@h:1", ":1"],
+)
+def test_bad_hosts_raise_configuration_error(hosts: str) -> None:
+    with pytest.raises(ConfigurationError, match="zk"):
+        parse_hosts(hosts)
+
+
+def test_auth_is_parsed_and_never_shown() -> None:
+    auth = parse_auth("alice:s3cr:et")
+    assert auth is not None
+    assert (auth.user, auth.password) == ("alice", "s3cr:et")
+    assert "s3cr" not in repr(auth) and "s3cr" not in str(auth)
+    assert parse_auth(None) is None
+    for bad in ("nocolon-secret", ":pw", "user:"):
+        with pytest.raises(ConfigurationError) as info:
+            parse_auth(bad)
+        assert "secret" not in str(info.value) and "pw" not in str(info.value)
+
+
+def test_acl_gives_world_read_unless_told_not_to() -> None:
+    auth = parse_auth("alice:pw")
+    acl = make_acl(auth)
+    assert acl is not None
+    schemes = {(a.id.scheme, a.perms) for a in acl}
+    assert ("world", 1) in schemes  # READ
+    assert any(s == "digest" and p == 31 for s, p in schemes)  # ALL
+    restricted = make_acl(auth, world_read=False)
+    assert restricted is not None and {a.id.scheme for a in restricted} == {"digest"}
+    assert make_acl(None) is None
+
+
+def test_host_filter() -> None:
+    f = HostFilter.of("*.example.com, 10.0.0.*:8443,[::1]:*")
+    assert f.allows("https://coord.example.com:8443")
+    assert f.allows("https://COORD.EXAMPLE.COM")
+    assert f.allows("https://10.0.0.7:8443")
+    assert not f.allows("https://10.0.0.7:9999")
+    assert not f.allows("https://evil.example.org:8443")
+    assert not f.allows("https://example.com.evil.org:8443")
+    assert f.allows("http://[::1]:8080")
+    assert not f.allows("not a uri")
+    assert HostFilter.of(None).allows("http://anything:1")
+    with pytest.raises(ConfigurationError):
+        HostFilter.of(" , ")
+
+
+def test_static_discovery() -> None:
+    d = StaticDiscovery("https://c1.example.com:8443, http://c2:8080")
+    t = d.topology()
+    assert t.members == (
+        Member(node_id="c1.example.com:8443", uri="https://c1.example.com:8443"),
+        Member(node_id="c2:8080", uri="http://c2:8080"),
+    )
+    assert t.leader == Leader(
+        node_id="c1.example.com:8443", uri="https://c1.example.com:8443", epoch=0
+    )
+    assert not t.stale
+    assert d.wait_for(lambda t: len(t.members) == 2, 0) is t
+    assert d.wait_for(lambda t: len(t.members) == 3, 0.01) is None
+    calls: list[object] = []
+    d.subscribe(calls.append)()
+    assert calls == []
+    d.close()
+
+
+@pytest.mark.parametrize(
+    "uris", ["", [], ["http://a:1", "http://A:1/"], ["ftp://a"], ["http://u:p@a:1"], [None]]
+)
+def test_static_discovery_refuses_bad_lists(uris: object) -> None:
+    with pytest.raises(ConfigurationError, match="coordinators"):
+        StaticDiscovery(uris)  # type: ignore[arg-type]

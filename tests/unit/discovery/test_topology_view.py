@@ -1,0 +1,112 @@
+"""How the shared session turns znode contents into a view: skipping, warning once, epochs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from prestoha.discovery import Leader, Member
+from prestoha.discovery._zkconfig import parse_hosts
+from prestoha.discovery._zksession import SharedSession
+from prestoha.discovery.records import ClusterPaths, encode_leader, encode_member
+
+
+def make_session() -> SharedSession:
+    # never started: only the interpretation of what was read is exercised
+    return SharedSession(
+        ("k", "/prestoha", "default", None),
+        parse_hosts("127.0.0.1:1"),
+        ClusterPaths.of(),
+        None,
+        connect_timeout=1,
+        session_timeout=4,
+    )
+
+
+def member(node_id: str, port: int = 8080) -> Member:
+    return Member(node_id=node_id, uri=f"http://127.0.0.1:{port}")
+
+
+def leader(node_id: str, epoch: int) -> bytes:
+    return encode_leader(Leader(node_id=node_id, uri="http://127.0.0.1:8080", epoch=epoch))
+
+
+def test_members_and_leader_are_read() -> None:
+    s = make_session()
+    s._apply({"c1": encode_member(member("c1"))}, leader("c1", 3), [])
+    view = s.view()
+    assert view.members == (member("c1"),)
+    assert view.leader == Leader("c1", "http://127.0.0.1:8080", 3)
+    assert view.version == 1 and not view.stale and view.problems == ()
+
+
+def test_malformed_records_are_skipped_and_warned_about_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = make_session()
+    bad = {"c1": encode_member(member("c1")), "c2": b"{not json", "c3": encode_member(member("x"))}
+    with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
+        for _ in range(3):
+            s._apply(dict(bad), b"\x00garbage", [])
+    view = s.view()
+    assert view.members == (member("c1"),)
+    assert view.leader is None
+    assert len(view.problems) == 3
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 3, warnings
+    assert any("members/c2" in w for w in warnings)
+    assert any("members/c3" in w and "sits under" in w for w in warnings)
+    assert any("leader" in w for w in warnings)
+    # the same node with different bad content is worth a new warning
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
+        s._apply({"c2": b"[]"}, None, [])
+    assert len(caplog.records) == 1
+
+
+def test_a_leader_with_an_older_epoch_is_refused(caplog: pytest.LogCaptureFixture) -> None:
+    s = make_session()
+    s._apply({}, leader("c1", 5), [])
+    assert s.view().leader is not None and s.view().leader.epoch == 5  # type: ignore[union-attr]
+    with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
+        s._apply({}, leader("c2", 4), [])
+        s._apply({}, leader("c2", 4), [])
+    assert s.view().leader is None
+    assert any("epoch 4" in p for p in s.view().problems)
+    assert len(caplog.records) == 1
+    # same epoch, another node: conflicting, refused too
+    s._apply({}, leader("c3", 5), [])
+    assert s.view().leader is None
+    # the same leader again, and a newer one, are fine
+    s._apply({}, leader("c1", 5), [])
+    assert s.view().leader == Leader("c1", "http://127.0.0.1:8080", 5)
+    s._apply({}, leader("c2", 6), [])
+    assert s.view().leader == Leader("c2", "http://127.0.0.1:8080", 6)
+
+
+def test_version_grows_only_on_change_and_stale_is_a_change() -> None:
+    s = make_session()
+    s._apply({"c1": encode_member(member("c1"))}, None, [])
+    s._apply({"c1": encode_member(member("c1"))}, None, [])
+    assert s.view().version == 1
+    s._publish_stale("test")
+    assert s.view().stale and s.view().version == 2
+    assert s.view().members == (member("c1"),)
+    s._publish_stale("again")
+    assert s.view().version == 2
+    s._apply({"c1": encode_member(member("c1"))}, None, [])
+    assert not s.view().stale and s.view().version == 3
+
+
+def test_listeners_are_called_and_failures_contained() -> None:
+    s = make_session()
+    seen: list[int] = []
+
+    def boom() -> None:
+        raise RuntimeError("subscriber bug")
+
+    s.add_listener(boom)
+    s.add_listener(lambda: seen.append(s.view().version))
+    s._apply({"c1": encode_member(member("c1"))}, None, [])
+    assert seen == [1]
