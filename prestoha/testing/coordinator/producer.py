@@ -71,6 +71,9 @@ class Producer:
         self._max_wait = max_wait
         self._items: queue.Queue[Item] = queue.Queue(maxsize=1)
         self._stopped = threading.Event()
+        self._demand = threading.Condition()
+        self._requests = 0  # how many pages have been asked for
+        self._failure: BaseException | None = None
         self._per_row = 0  # bytes per row seen so far; sizes the first chunk of a page
         self.thread = threading.Thread(target=self._run, name=f"query-{query_id}", daemon=True)
 
@@ -81,9 +84,14 @@ class Producer:
     def stop(self) -> None:
         """Stop producing (cancel); the engine result is closed by the producer thread."""
         self._stopped.set()
+        with self._demand:
+            self._demand.notify_all()
 
     def take(self, timeout: float) -> Item | None:
         """The next item, waiting up to ``timeout`` seconds; None when nothing is ready yet."""
+        with self._demand:
+            self._requests += 1
+            self._demand.notify_all()
         try:
             return self._items.get(timeout=max(timeout, 0.0))
         except queue.Empty:
@@ -98,6 +106,23 @@ class Producer:
                 continue
         return False
 
+    def _guarded(self, rows: Iterator[Any]) -> Iterator[Any]:
+        # An engine failure mid-stream ends the rows; those pulled before it still go out.
+        try:
+            yield from rows
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._failure = exc
+
+    def _wait_for_demand(self, page: int) -> bool:
+        # Page k is built once page k-1 was asked for (one page of read-ahead), and the first
+        # page only once a client asked: it is cut with the size that client requested.
+        with self._demand:
+            while not self._stopped.is_set() and not (self._requests >= max(page, 1)):
+                self._demand.wait(0.2)
+        return not self._stopped.is_set()
+
     def _run(self) -> None:
         try:
             result = self._execute()
@@ -106,13 +131,19 @@ class Producer:
             return
         try:
             self._on_result(result)
-            rows: Iterator[Any] = iter(result.rows)
-            while not self._stopped.is_set():
+            rows = self._guarded(iter(result.rows))
+            page = 0
+            while self._wait_for_demand(page):
                 data, count, exhausted = self._page(rows)
+                page += 1
                 if count and not self._put(Item("page", data=data, rows=count)):
                     return
                 if exhausted:
-                    self._put(Item("end"))
+                    failure = self._failure
+                    if failure is not None:
+                        self._put(Item("error", error=failure_json(failure, self.query_id)))
+                    else:
+                        self._put(Item("end"))
                     return
         except BaseException as exc:
             self._put(Item("error", error=failure_json(exc, self.query_id)))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +74,8 @@ class FakeEngine:
 
     ``rows N`` streams N (bigint, varchar) rows; ``fail`` raises a user error; ``boom`` raises a
     bare exception; ``boom after N`` raises after N rows; ``insert`` is a write; ``use C.S`` and
-    ``set session K=V`` return session changes; ``session`` echoes the session it was given.
+    ``set session K=V`` return session changes; ``changes {json}`` returns any ``SessionChanges``;
+    ``sleep S`` takes S seconds before its one row; ``session`` echoes the session it was given.
     """
 
     def __init__(self) -> None:
@@ -115,6 +118,15 @@ class FakeEngine:
             result = _Result(
                 [], iter([]), "SET SESSION", changes=_Changes(set_session={key: value})
             )
+        elif words[0] == "changes":
+            fields = json.loads(sql.split(" ", 1)[1])
+            for key in ("clear_session", "deallocated_prepare"):
+                if key in fields:
+                    fields[key] = set(fields[key])
+            result = _Result([], iter([]), "SET SESSION", changes=_Changes(**fields))
+        elif words[0] == "sleep":
+            time.sleep(float(words[1]))
+            result = _Result(cols, iter([[1, "late"]]))
         elif words[0] == "session":
             result = _Result([_Column("s", "varchar", VARCHAR)], iter([[repr(session)]]))
         else:
