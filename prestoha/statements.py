@@ -74,7 +74,7 @@ class Classification:
 
 READ, SESSION, WRITE = StatementKind.READ, StatementKind.SESSION, StatementKind.WRITE
 
-_MAX_DEPTH = 8  # EXECUTE of EXECUTE of ...: a loop in prepared statements must end
+_MAX_DEPTH = 8  # bound on nested EXPLAIN, EXECUTE and WITH: odd input must not recurse forever
 _CACHE_MAX_CHARS = 65536  # longer texts are classified every time rather than kept alive
 
 # Trino's reserved words that only occur in statements which are not queries: in a query
@@ -432,19 +432,21 @@ def _query(sql: str, toks: Sequence[_Tok], ctx: _Context, depth: int) -> Classif
     i = 0
     while _sym(toks, i, "("):
         i += 1
-    if i >= len(toks) or toks[i].kind != "word" or toks[i].value not in _QUERY_START:
-        return _sqlglot_opinion(sql[toks[0].start : toks[-1].end])
-    if toks[i].value == "WITH":
-        body = _with_body(toks, i)
-        if body is None:
-            return _sqlglot_opinion(sql[toks[0].start : toks[-1].end])
-        if body >= len(toks) or toks[body].kind != "word":
+    lead = None
+    if i < len(toks) and toks[i].kind == "word" and toks[i].value in _QUERY_START:
+        body = _with_body(toks, i) if toks[i].value == "WITH" else i
+        if body is not None and (body >= len(toks) or toks[body].kind != "word"):
             return Classification(WRITE, "could not parse: WITH without a query")
-        if toks[body].value not in _QUERY_START:
+        if body is not None and toks[body].value not in _QUERY_START:
             return Classification(WRITE, f"WITH ... {_short(toks[body].value)}")
-        lead, i = "WITH ... " + toks[body].value, body
-    else:
-        lead = toks[i].value
+        if body is not None:
+            lead = toks[body].value if body == i else "WITH ... " + toks[body].value
+            i = body
+    if lead is None:
+        opinion = _sqlglot_opinion(sql[toks[0].start : toks[-1].end])
+        if opinion.kind is not READ:
+            return opinion
+        lead = opinion.reason
     if any(_sym(toks, k, ";") for k in range(i, len(toks))):
         return Classification(WRITE, "multiple statements")
     odd = {t.value for t in toks if t.kind == "word" and t.value in _NOT_IN_QUERIES}
