@@ -1,0 +1,200 @@
+"""The SQL side of the emulated coordinator: Trino statements executed on DuckDB.
+
+The protocol side (HTTP, query lifecycle) calls :meth:`Engine.execute` with the SQL text and
+the session from the request headers and gets a :class:`StatementResult`: typed columns, rows
+already encoded the way Trino encodes them (produced lazily, so big results stream), and the
+session changes to send back as headers. Anything Trino would refuse raises
+:class:`QueryError`; no other exception escapes.
+
+Catalogs: ``memory`` (private, writable), ``tpch`` (generated, streamed), ``lake`` (shared
+directory, writable, atomic inserts; only with ``lake_dir``), ``system`` and
+``information_schema`` in each catalog.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from prestoha.testing.coordinator import commands, statements
+from prestoha.testing.coordinator.catalogs import Catalog, CatalogError
+from prestoha.testing.coordinator.catalogs.memory import MemoryCatalog
+from prestoha.testing.coordinator.catalogs.system import SystemCatalog
+from prestoha.testing.coordinator.catalogs.tpch import TpchCatalog
+from prestoha.testing.coordinator.context import Context
+from prestoha.testing.coordinator.duckerrors import from_duckdb_error
+from prestoha.testing.coordinator.queries import run_query
+from prestoha.testing.coordinator.session import (
+    Column,
+    SessionChanges,
+    SessionContext,
+    StatementResult,
+)
+from prestoha.testing.coordinator.sqlerrors import QueryError, user_error
+from prestoha.testing.coordinator.translate import parse
+
+__all__ = [
+    "Column",
+    "Engine",
+    "QueryError",
+    "SessionChanges",
+    "SessionContext",
+    "StatementResult",
+]
+
+log = logging.getLogger("prestoha.testing.coordinator.engine")
+
+QUERY_TYPES = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery, exp.Paren)
+
+
+class Engine:
+    """Executes Trino SQL for one coordinator process. Thread-safe: one cursor per statement."""
+
+    def __init__(
+        self,
+        *,
+        node_id: str,
+        lake_dir: str | None = None,
+        queries: Callable[[], list[dict[str, Any]]] = list,
+        environment: str = "test",
+        version: str = "475",
+    ) -> None:
+        self.node_id = node_id
+        self.environment = environment
+        self.version = version
+        self.lake_dir = lake_dir
+        self.uri = ""  # the protocol side may set it; shown in system.runtime.nodes
+        self._con = duckdb.connect(":memory:")
+        self._con.execute("SET GLOBAL integer_division = true")
+        self.catalogs: dict[str, Catalog] = {
+            "memory": MemoryCatalog(self._con),
+            "tpch": TpchCatalog(self._con),
+            "system": SystemCatalog(node_id, version, queries, lambda: self.uri),
+        }
+        if lake_dir is not None:
+            from prestoha.testing.coordinator.catalogs.lake import LakeCatalog
+
+            self.catalogs["lake"] = LakeCatalog(lake_dir)
+        self._transactions: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # -- public API --------------------------------------------------------------------------
+
+    def is_read_only(self, sql: str, session: SessionContext) -> bool:
+        """Whether ``sql`` can change no data (statements that can are journaled)."""
+        try:
+            return commands.is_read_only(self, sql, session)
+        except (QueryError, SqlglotError):
+            return True  # it fails before touching anything
+        except Exception:
+            log.debug("could not classify statement", exc_info=True)
+            return False
+
+    def execute(self, sql: str, session: SessionContext, *, query_id: str) -> StatementResult:
+        """Run one statement. Raises :class:`QueryError` for anything Trino would fail."""
+        if self._closed:
+            raise user_error("SERVER_SHUTTING_DOWN", "Server is shutting down")
+        cur, release = self._cursor(session)
+        handed_over = False
+        try:
+            ctx = Context(self, session, cur, sql, query_id)
+            result = self._dispatch(ctx, release)
+            handed_over = result.on_close is not None
+            if not result.read_only:
+                log.debug("query %s changed data: %s", query_id, sql)
+            return result
+        except QueryError:
+            raise
+        except CatalogError as err:
+            raise user_error(err.error_name, err.message) from None
+        except duckdb.Error as err:
+            raise from_duckdb_error(err, sql) from None
+        except RecursionError:
+            raise user_error("NOT_SUPPORTED", "Statement is too deeply nested") from None
+        except Exception as err:
+            log.exception("unexpected failure of query %s", query_id)
+            raise user_error("GENERIC_INTERNAL_ERROR", f"Internal error: {err}") from None
+        finally:
+            if not handed_over:
+                release()
+
+    def close(self) -> None:
+        """Release DuckDB; later statements fail with SERVER_SHUTTING_DOWN."""
+        self._closed = True
+        with self._lock:
+            for cur in self._transactions.values():
+                with contextlib.suppress(duckdb.Error):
+                    cur.close()
+            self._transactions.clear()
+        with contextlib.suppress(duckdb.Error):
+            self._con.close()
+
+    # -- transactions --------------------------------------------------------------------------
+
+    def begin(self, ctx: Context) -> str:
+        """Start a transaction with its own DuckDB connection; returns its id."""
+        txn_id = str(uuid.uuid4())
+        cur = self._con.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        with self._lock:
+            self._transactions[txn_id] = cur
+        return txn_id
+
+    def finish(self, txn_id: str, commit: bool) -> None:
+        """Commit or roll back a transaction started by :meth:`begin`."""
+        with self._lock:
+            cur = self._transactions.pop(txn_id, None)
+        if cur is None:
+            raise user_error("UNKNOWN_TRANSACTION", f"Unknown transaction ID: {txn_id}")
+        try:
+            cur.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            cur.close()
+
+    def _cursor(self, session: SessionContext) -> tuple[Any, Callable[[], None]]:
+        txn = session.transaction_id
+        if txn and txn.upper() != "NONE":
+            with self._lock:
+                cur = self._transactions.get(txn)
+            if cur is None:
+                raise user_error(
+                    "UNKNOWN_TRANSACTION",
+                    f"Unknown transaction ID: {txn}. Possibly expired? "
+                    "Commands ignored until end of transaction block",
+                )
+            release: Callable[[], None] = lambda: None  # noqa: E731 - the transaction keeps it
+        else:
+            cur = self._con.cursor()
+            release = cur.close
+        zone = session.time_zone or "UTC"
+        try:
+            cur.execute(f"SET TimeZone = '{zone.replace(chr(39), '')}'")
+        except duckdb.Error:
+            cur.execute("SET TimeZone = 'UTC'")
+        return cur, release
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def _dispatch(self, ctx: Context, release: Callable[[], None]) -> StatementResult:
+        handled = commands.run(ctx, release)
+        if handled is not None:
+            return handled
+        tree = parse(ctx.sql)
+        return self.run_tree(ctx, tree, release)
+
+    def run_tree(
+        self, ctx: Context, tree: exp.Expression, release: Callable[[], None]
+    ) -> StatementResult:
+        """Execute a parsed statement (queries stream; everything else completes here)."""
+        if isinstance(tree, QUERY_TYPES):
+            return run_query(ctx, tree, release)
+        return statements.run(ctx, tree)

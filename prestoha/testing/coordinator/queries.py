@@ -1,0 +1,169 @@
+"""Running queries: translate, execute on DuckDB, type the output, stream encoded rows."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from prestoha.testing.coordinator.context import Context
+from prestoha.testing.coordinator.duckerrors import from_duckdb_error
+from prestoha.testing.coordinator.inference import align
+from prestoha.testing.coordinator.session import Column, StatementResult
+from prestoha.testing.coordinator.translate import ANON_PREFIX, Translation, translate
+from prestoha.testing.coordinator.types import TrinoType, from_duckdb, merge, parse_type
+from prestoha.testing.coordinator.values import row_encoder
+
+__all__ = ["FETCH_ROWS", "OutputColumn", "execute_query", "run_query", "static_result"]
+
+log = logging.getLogger("prestoha.testing.coordinator.queries")
+
+FETCH_ROWS = 4096
+"""Rows fetched from DuckDB per batch; small enough to cancel quickly, big enough to be cheap."""
+
+
+@dataclass
+class OutputColumn:
+    """One output column of a query with its Trino type."""
+
+    name: str
+    type: TrinoType
+
+
+def to_columns(outputs: Sequence[OutputColumn], parametric_datetime: bool) -> list[Column]:
+    """Protocol columns (display type and typeSignature) for output columns."""
+    return [
+        Column(o.name, o.type.display(parametric_datetime), o.type.signature(parametric_datetime))
+        for o in outputs
+    ]
+
+
+def _output_names(tree: exp.Expression, names: list[str]) -> list[str]:
+    top = tree
+    while isinstance(top, (exp.Subquery, exp.Paren, exp.SetOperation)):
+        top = top.this
+    if isinstance(top, exp.Values):
+        return [f"_col{i}" for i in range(len(names))]
+    return [f"_col{i}" if n.startswith(ANON_PREFIX) else n for i, n in enumerate(names)]
+
+
+def execute_query(
+    ctx: Context, tree: exp.Expression
+) -> tuple[Any, list[OutputColumn], Translation]:
+    """Translate and start a query: the DuckDB result, its typed outputs, the translation."""
+    translation = translate(tree, ctx.resolve_table, ctx.session_values())
+    try:
+        result = ctx.cur.execute(translation.duck_sql)
+    except duckdb.Error as err:
+        raise from_duckdb_error(err, ctx.sql) from None
+    description = result.description or []
+    hints = align(translation.hints, len(description))
+    names = _output_names(tree, [d[0] for d in description])
+    outputs = [
+        OutputColumn(name, merge(hint, from_duckdb(d[1])))
+        for name, hint, d in zip(names, hints, description, strict=True)
+    ]
+    return result, outputs, translation
+
+
+class _Stream:
+    """Lazily fetches and encodes rows; ``stop`` may be called from another thread."""
+
+    def __init__(
+        self,
+        result: Any,
+        encode: Callable[[Sequence[Any]], list[Any]],
+        sql: str,
+        release: Callable[[], None],
+    ) -> None:
+        self.result = result
+        self.encode = encode
+        self.sql = sql
+        self.release = release
+        self.stopped = threading.Event()
+        self.released = False
+        self.lock = threading.Lock()
+
+    def rows(self) -> Generator[list[Any], None, None]:
+        encode = self.encode
+        try:
+            while not self.stopped.is_set():
+                try:
+                    batch = self.result.fetchmany(FETCH_ROWS)
+                except duckdb.Error as err:
+                    if self.stopped.is_set():
+                        return
+                    raise from_duckdb_error(err, self.sql) from None
+                if not batch:
+                    return
+                for row in batch:
+                    yield encode(row)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self.lock:
+            if self.released:
+                return
+            self.released = True
+        try:
+            self.release()
+        except Exception:  # releasing must never fail the statement
+            log.debug("releasing a DuckDB cursor failed", exc_info=True)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def run_query(ctx: Context, tree: exp.Expression, release: Callable[[], None]) -> StatementResult:
+    """Start a query and return its streamed result; ``release`` runs when rows are done."""
+    result, outputs, _ = execute_query(ctx, tree)
+    parametric = ctx.session.parametric_datetime
+    encode = row_encoder(
+        [o.type for o in outputs], ctx.session.time_zone or "UTC", parametric_datetime=parametric
+    )
+    stream = _Stream(result, encode, ctx.sql, release)
+    rows = stream.rows()
+
+    def close() -> None:
+        stream.stop()
+        try:
+            ctx.cur.interrupt()
+        except Exception:
+            log.debug("interrupting a DuckDB cursor failed", exc_info=True)
+        # ValueError: being iterated in another thread, which sees the stop flag next batch.
+        with contextlib.suppress(ValueError):
+            rows.close()
+        stream._release()
+
+    return StatementResult(
+        columns=to_columns(outputs, parametric),
+        rows=rows,
+        changes=ctx.changes,
+        on_close=close,
+    )
+
+
+def static_result(
+    ctx: Context,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    **kwargs: Any,
+) -> StatementResult:
+    """A result computed in Python: ``columns`` are (name, Trino type text) pairs."""
+    types = [parse_type(t) for _, t in columns]
+    parametric = ctx.session.parametric_datetime
+    encode = row_encoder(types, ctx.session.time_zone or "UTC", parametric_datetime=parametric)
+    outputs = [OutputColumn(n, t) for (n, _), t in zip(columns, types, strict=True)]
+    return StatementResult(
+        columns=to_columns(outputs, parametric),
+        rows=iter([encode(r) for r in rows]),
+        changes=ctx.changes,
+        **kwargs,
+    )
