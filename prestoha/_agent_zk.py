@@ -21,7 +21,13 @@ import uuid
 from typing import Any
 
 from prestoha.discovery._base import Leader, Member
-from prestoha.discovery._zkconfig import ZkAuth, ZkHosts, make_acl, make_client
+from prestoha.discovery._zkconfig import (
+    ZkAuth,
+    ZkHosts,
+    make_acl,
+    make_ancestor_acl,
+    make_client,
+)
 from prestoha.discovery.records import (
     ClusterPaths,
     RecordError,
@@ -67,6 +73,8 @@ class Registrar:
             default_acl=make_acl(auth, world_read),
         )
         self._client.add_listener(self._on_state)
+        self._ancestor_acl = make_ancestor_acl(auth)
+        self._base_ready: int | None = None
         self._op_timeout = op_timeout
         self._tick = tick
         self._prefix = uuid.uuid4().hex + _LOCK_NAME
@@ -180,12 +188,28 @@ class Registrar:
         sid = self._session_id()
         if sid is None:
             return
+        if self._base_ready != sid:
+            self._ensure_base()
+            self._base_ready = sid
         self._ensure_member(member, sid)
         if self._is_first_contender(sid):
             self._ensure_leader(member, sid)
         elif self._leading is not None:
             log.warning("lost leadership (epoch %d)", self._leading[1])
             self._leading = None
+
+    def _ensure_base(self) -> None:
+        """Create ``<root>/<cluster>``: the root's parts open to other clusters, the cluster
+        itself with our ACL (so only agents holding the credentials write under it)."""
+        from kazoo.exceptions import NodeExistsError
+
+        c, parts = self._client, self.paths.base.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            path = "/" + "/".join(parts[:depth])
+            acl = self._ancestor_acl if depth < len(parts) else None
+            if self._op(c.exists_async(path)) is None:
+                with contextlib.suppress(NodeExistsError):
+                    self._op(c.create_async(path, b"", acl=acl))
 
     def _ensure_member(self, member: Member, sid: int) -> None:
         from kazoo.exceptions import NodeExistsError, NoNodeError

@@ -29,7 +29,7 @@ from types import FrameType
 from prestoha._agent_health import CheckResult, HealthCheck, RiseFall
 from prestoha._agent_zk import Registrar
 from prestoha.discovery._base import Member
-from prestoha.discovery._zkconfig import ZkAuth, ZkHosts, parse_auth, parse_hosts
+from prestoha.discovery._zkconfig import KAZOO_LOGGER, ZkAuth, ZkHosts, parse_auth, parse_hosts
 from prestoha.discovery.records import (
     DEFAULT_CLUSTER,
     DEFAULT_ROOT,
@@ -275,9 +275,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "prestoha agent") -> int
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # kazoo narrates every reconnect attempt; our own state listener says what matters
-    if args.log_level != "debug":
-        logging.getLogger("prestoha.kazoo").setLevel(logging.ERROR)
+    # kazoo narrates every reconnect attempt; only worth hearing when debugging
+    kazoo_level = logging.DEBUG if args.log_level == "debug" else logging.ERROR
+    logging.getLogger(KAZOO_LOGGER).setLevel(kazoo_level)
     try:
         config = AgentConfig.from_args(args)
         agent = Agent(config)

@@ -23,3 +23,7 @@ def demo() -> None:
         f"prestoha {__version__}: the failover demo needs the driver and the local cluster, "
         "which are not built yet; nothing to show."
     )
+
+
+# the cluster commands (agent, sandbox, status) register themselves on `cli`
+from prestoha import _cli_cluster  # noqa: E402, F401

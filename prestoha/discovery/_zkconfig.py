@@ -13,8 +13,18 @@ from typing import Any
 
 from prestoha.errors import ConfigurationError
 
-__all__ = ["ZkAuth", "ZkHosts", "make_acl", "make_client", "parse_auth", "parse_hosts"]
+__all__ = [
+    "ZkAuth",
+    "ZkHosts",
+    "make_acl",
+    "make_ancestor_acl",
+    "make_client",
+    "parse_auth",
+    "parse_hosts",
+]
 
+#: The logger kazoo's own messages go to (ERROR and up unless a level is set on it).
+KAZOO_LOGGER = "prestoha.kazoo"
 #: Reconnect forever, never waiting more than this between two tries.
 RECONNECT_MAX_DELAY = 1.0
 
@@ -137,6 +147,20 @@ def make_acl(auth: ZkAuth | None, world_read: bool = True) -> list[Any] | None:
     return acl
 
 
+def make_ancestor_acl(auth: ZkAuth | None) -> list[Any] | None:
+    """ACLs for the path above a cluster (``/prestoha``): shared by every cluster, so anyone
+    may read it and create a cluster under it; only its creator may change or delete it."""
+    if auth is None:
+        return None
+    from kazoo.security import make_acl as kazoo_acl
+    from kazoo.security import make_digest_acl
+
+    return [
+        make_digest_acl(auth.user, auth.password, all=True),
+        kazoo_acl("world", "anyone", read=True, create=True),
+    ]
+
+
 def make_client(
     hosts: ZkHosts,
     *,
@@ -149,6 +173,11 @@ def make_client(
     from kazoo.client import KazooClient
     from kazoo.retry import KazooRetry
 
+    kazoo_log = logging.getLogger(KAZOO_LOGGER)
+    if kazoo_log.level == logging.NOTSET:
+        # kazoo narrates every reconnect attempt at WARNING; our own loggers report the
+        # state changes that matter, once. Set a level on this logger to hear kazoo.
+        kazoo_log.setLevel(logging.ERROR)
     return KazooClient(
         hosts=hosts.connect_string,
         timeout=session_timeout,
@@ -159,5 +188,5 @@ def make_client(
         auth_data=auth.auth_data if auth else None,
         default_acl=default_acl,
         read_only=read_only,
-        logger=logging.getLogger("prestoha.kazoo"),
+        logger=kazoo_log,
     )

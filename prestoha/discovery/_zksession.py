@@ -96,8 +96,6 @@ class SharedSession:
         self._wake = threading.Event()
         self._connected = False
         self._disconnected_since: float | None = None
-        self._max_epoch = -1
-        self._max_epoch_node = ""
         self._warn = WarnOnce(log)
         self._client: Any = None
         self._thread: threading.Thread | None = None
@@ -286,7 +284,7 @@ class SharedSession:
                 self._warn(f"{path}#{_digest(data)}", "ignoring member znode %s: %s", path, exc)
         leader = None
         if leader_data is not None:
-            leader = self._check_leader(leader_data, problems)
+            leader = self._decode_leader(leader_data, problems)
         with self.cond:
             old = self._view
             view = RawView(tuple(members), leader, False, old.version, tuple(problems))
@@ -298,27 +296,14 @@ class SharedSession:
             self._view = RawView(view.members, view.leader, False, old.version + 1, view.problems)
         self._publish()
 
-    def _check_leader(self, data: bytes, problems: list[str]) -> Leader | None:
+    def _decode_leader(self, data: bytes, problems: list[str]) -> Leader | None:
         path = self.paths.leader
         try:
-            leader = decode_leader(data)
+            return decode_leader(data)
         except RecordError as exc:
             problems.append(f"{path}: {exc}")
             self._warn(f"{path}#{_digest(data)}", "ignoring leader znode %s: %s", path, exc)
             return None
-        stale = leader.epoch < self._max_epoch or (
-            leader.epoch == self._max_epoch and leader.node_id != self._max_epoch_node
-        )
-        if stale:
-            problem = (
-                f"leader record of {leader.node_id} has epoch {leader.epoch}, but epoch "
-                f"{self._max_epoch} ({self._max_epoch_node}) was already seen: ignored"
-            )
-            problems.append(problem)
-            self._warn(f"epoch#{leader.node_id}#{leader.epoch}", "%s", problem)
-            return None
-        self._max_epoch, self._max_epoch_node = leader.epoch, leader.node_id
-        return leader
 
     def _publish_stale(self, reason: str) -> None:
         with self.cond:

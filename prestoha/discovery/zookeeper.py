@@ -23,7 +23,7 @@ from prestoha.discovery._zksession import RawView, SharedSession, WarnOnce
 from prestoha.discovery.records import DEFAULT_CLUSTER, DEFAULT_ROOT, ClusterPaths, host_port
 from prestoha.errors import ConfigurationError
 
-__all__ = ["HostFilter", "ZooKeeperDiscovery"]
+__all__ = ["HostFilter", "UserView", "ZooKeeperDiscovery"]
 
 log = logging.getLogger("prestoha.discovery")
 _warn_once = WarnOnce(log)
@@ -32,7 +32,7 @@ _warn_once = WarnOnce(log)
 class HostFilter:
     """``fnmatch`` patterns a coordinator's host (or ``host:port``) must match.
 
-    ``HostFilter.of(None)`` allows everything. Matching ignores case.
+    No pattern (``None``, an empty string or sequence) allows everything. Matching ignores case.
     """
 
     def __init__(self, patterns: Iterable[str] = ()) -> None:
@@ -46,10 +46,7 @@ class HostFilter:
         items = value.split(",") if isinstance(value, str) else list(value)
         if not all(isinstance(p, str) for p in items):
             raise ConfigurationError(option, "patterns must be strings", "*.example.com,10.0.0.*")
-        result = cls(items)
-        if not result.patterns:
-            raise ConfigurationError(option, "no pattern given", "*.example.com,10.0.0.*:8080")
-        return result
+        return cls(items)
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -64,6 +61,63 @@ class HostFilter:
             return False
         names = {host, f"{host}:{port}", f"[{host}]:{port}"}
         return any(fnmatch.fnmatchcase(n, p) for p in self.patterns for n in names)
+
+
+class UserView:
+    """What one user of a shared session may see: its ``allowed_hosts``, and never a leader
+    older than one it has already been shown.
+
+    The epoch guard sits after the host filter on purpose: a record pointing outside the
+    allowed hosts must not be able to raise the epoch and so lock out the real leaders.
+    """
+
+    def __init__(self, host_filter: HostFilter) -> None:
+        self.filter = host_filter
+        self.max_epoch = -1
+        self.max_epoch_node = ""
+
+    def apply(self, raw: RawView) -> Topology:
+        """The topology this user gets from ``raw`` (updates the epoch seen)."""
+        problems = list(raw.problems)
+        members: tuple[Member, ...] = raw.members
+        leader: Leader | None = raw.leader
+        if self.filter:
+            kept = []
+            for member in members:
+                if self.filter.allows(member.uri):
+                    kept.append(member)
+                else:
+                    problems.append(self._refuse("member", member.node_id, member.uri))
+            members = tuple(kept)
+            if leader is not None and not self.filter.allows(leader.uri):
+                problems.append(self._refuse("leader", leader.node_id, leader.uri))
+                leader = None
+        if leader is not None:
+            older = leader.epoch < self.max_epoch or (
+                leader.epoch == self.max_epoch and leader.node_id != self.max_epoch_node
+            )
+            if older:
+                problem = (
+                    f"leader record of {leader.node_id} has epoch {leader.epoch}, but epoch "
+                    f"{self.max_epoch} ({self.max_epoch_node}) was already seen: ignored"
+                )
+                problems.append(problem)
+                _warn_once(f"epoch#{leader.node_id}#{leader.epoch}", "%s", problem)
+                leader = None
+            else:
+                self.max_epoch, self.max_epoch_node = leader.epoch, leader.node_id
+        return Topology(
+            members=members,
+            leader=leader,
+            stale=raw.stale,
+            version=raw.version,
+            problems=tuple(problems),
+        )
+
+    def _refuse(self, what: str, node_id: str, uri: str) -> str:
+        problem = f"{what} {node_id} at {uri} is outside allowed_hosts: ignored"
+        _warn_once(f"{self.filter.patterns}#{what}#{uri}", "%s", problem)
+        return problem
 
 
 class ZooKeeperDiscovery:
@@ -90,7 +144,7 @@ class ZooKeeperDiscovery:
         zk_hosts = parse_hosts(hosts)
         paths = ClusterPaths.of(root, cluster)
         credentials = parse_auth(auth)
-        self._filter = HostFilter.of(allowed_hosts)
+        self._view = UserView(HostFilter.of(allowed_hosts))
         for name, value in (
             ("connect_timeout", connect_timeout),
             ("session_timeout", session_timeout),
@@ -166,7 +220,7 @@ class ZooKeeperDiscovery:
             key = (raw.version, raw.problems)
             if self._cached is not None and self._cached_key == key:
                 return self._cached
-            topology = self._filtered(raw)
+            topology = self._view.apply(raw)
             self._cached, self._cached_key = topology, key
             return topology
 
@@ -239,31 +293,3 @@ class ZooKeeperDiscovery:
                 callback(topology)
             except Exception:
                 log.exception("topology subscriber %r failed", callback)
-
-    def _filtered(self, raw: RawView) -> Topology:
-        problems = list(raw.problems)
-        members: tuple[Member, ...] = raw.members
-        leader: Leader | None = raw.leader
-        if self._filter:
-            kept = []
-            for member in members:
-                if self._filter.allows(member.uri):
-                    kept.append(member)
-                else:
-                    problems.append(self._refuse("member", member.node_id, member.uri))
-            members = tuple(kept)
-            if leader is not None and not self._filter.allows(leader.uri):
-                problems.append(self._refuse("leader", leader.node_id, leader.uri))
-                leader = None
-        return Topology(
-            members=members,
-            leader=leader,
-            stale=raw.stale,
-            version=raw.version,
-            problems=tuple(problems),
-        )
-
-    def _refuse(self, what: str, node_id: str, uri: str) -> str:
-        problem = f"{what} {node_id} at {uri} is outside allowed_hosts: ignored"
-        _warn_once(f"{self._filter.patterns}#{what}#{uri}", "%s", problem)
-        return problem

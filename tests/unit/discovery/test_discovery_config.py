@@ -67,8 +67,10 @@ def test_host_filter() -> None:
     assert f.allows("http://[::1]:8080")
     assert not f.allows("not a uri")
     assert HostFilter.of(None).allows("http://anything:1")
-    with pytest.raises(ConfigurationError):
-        HostFilter.of(" , ")
+    assert HostFilter.of(()).allows("http://anything:1")
+    assert not HostFilter.of(()) and HostFilter.of("a")
+    with pytest.raises(ConfigurationError, match="allowed_hosts"):
+        HostFilter.of([3])  # type: ignore[list-item]
 
 
 def test_static_discovery() -> None:

@@ -6,10 +6,11 @@ import logging
 
 import pytest
 
-from prestoha.discovery import Leader, Member
+from prestoha.discovery import HostFilter, Leader, Member, Topology
 from prestoha.discovery._zkconfig import parse_hosts
 from prestoha.discovery._zksession import SharedSession
 from prestoha.discovery.records import ClusterPaths, encode_leader, encode_member
+from prestoha.discovery.zookeeper import UserView
 
 
 def make_session() -> SharedSession:
@@ -65,24 +66,43 @@ def test_malformed_records_are_skipped_and_warned_about_once(
     assert len(caplog.records) == 1
 
 
+def view_of(session: SharedSession, user: UserView) -> Topology:
+    return user.apply(session.view())
+
+
 def test_a_leader_with_an_older_epoch_is_refused(caplog: pytest.LogCaptureFixture) -> None:
-    s = make_session()
+    s, user = make_session(), UserView(HostFilter())
     s._apply({}, leader("c1", 5), [])
-    assert s.view().leader is not None and s.view().leader.epoch == 5  # type: ignore[union-attr]
+    assert view_of(s, user).leader == Leader("c1", "http://127.0.0.1:8080", 5)
     with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
         s._apply({}, leader("c2", 4), [])
-        s._apply({}, leader("c2", 4), [])
-    assert s.view().leader is None
-    assert any("epoch 4" in p for p in s.view().problems)
-    assert len(caplog.records) == 1
+        first = view_of(s, user)
+        second = UserView(HostFilter())
+        second.max_epoch, second.max_epoch_node = 5, "c1"
+        view_of(s, second)
+    assert first.leader is None
+    assert any("epoch 4" in p for p in first.problems)
+    assert len(caplog.records) == 1  # once per process, however many users
     # same epoch, another node: conflicting, refused too
     s._apply({}, leader("c3", 5), [])
-    assert s.view().leader is None
+    assert view_of(s, user).leader is None
     # the same leader again, and a newer one, are fine
     s._apply({}, leader("c1", 5), [])
-    assert s.view().leader == Leader("c1", "http://127.0.0.1:8080", 5)
+    assert view_of(s, user).leader == Leader("c1", "http://127.0.0.1:8080", 5)
     s._apply({}, leader("c2", 6), [])
-    assert s.view().leader == Leader("c2", "http://127.0.0.1:8080", 6)
+    assert view_of(s, user).leader == Leader("c2", "http://127.0.0.1:8080", 6)
+
+
+def test_a_foreign_leader_cannot_raise_the_epoch() -> None:
+    s, user = make_session(), UserView(HostFilter.of("127.0.0.1"))
+    s._apply({}, leader("c1", 5), [])
+    assert view_of(s, user).leader is not None
+    evil = Leader(node_id="evil", uri="https://unit-attacker.example.org:443", epoch=10**15)
+    s._apply({}, encode_leader(evil), [])
+    t = view_of(s, user)
+    assert t.leader is None and any("allowed_hosts" in p for p in t.problems)
+    s._apply({}, leader("c2", 6), [])
+    assert view_of(s, user).leader == Leader("c2", "http://127.0.0.1:8080", 6)
 
 
 def test_version_grows_only_on_change_and_stale_is_a_change() -> None:

@@ -1,0 +1,158 @@
+"""The agent's ZooKeeper side in-process: ACLs, a lost session, epochs, repairs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError
+
+from prestoha._agent_zk import Registrar
+from prestoha.discovery import Member, ZooKeeperDiscovery
+from prestoha.discovery._zkconfig import parse_auth, parse_hosts
+from prestoha.discovery.records import ClusterPaths, decode_leader
+from prestoha.testing.zookeeper import ZooKeeperEnsemble
+
+pytestmark = pytest.mark.integration
+
+Eventually = Callable[..., Any]
+
+
+@pytest.fixture
+def registrars(
+    zookeeper: ZooKeeperEnsemble, cluster_name: str
+) -> Iterator[Callable[..., Registrar]]:
+    made: list[Registrar] = []
+
+    def make(
+        node_id: str, root: str = "/prestoha", cluster: str = cluster_name, **kwargs: Any
+    ) -> Registrar:
+        r = Registrar(
+            parse_hosts(zookeeper.hosts),
+            ClusterPaths.of(root, cluster),
+            node_id,
+            session_timeout=4.0,
+            tick=0.2,
+            **kwargs,
+        )
+        r.start()
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.shutdown()
+
+
+def member(node_id: str, port: int) -> Member:
+    return Member(node_id=node_id, uri=f"http://127.0.0.1:{port}", version="475")
+
+
+def test_znodes_carry_the_acl_and_stay_world_readable(
+    zookeeper: ZooKeeperEnsemble,
+    zk_client: KazooClient,
+    cluster_name: str,
+    registrars: Callable[..., Registrar],
+    eventually: Eventually,
+) -> None:
+    root = f"/acl-{cluster_name}"
+    paths = ClusterPaths.of(root, cluster_name)
+    r = registrars("c1", root=root, auth=parse_auth("agent:s3cret"))
+    r.want(member("c1", 8081))
+    eventually(lambda: r.leader_epoch is not None, 15, "c1 leads")
+    for path in (paths.base, paths.members, paths.member("c1"), paths.leader, paths.epoch):
+        acls, _ = zk_client.get_acls(path)
+        assert {(a.id.scheme, a.perms) for a in acls} == {("digest", 31), ("world", 1)}, path
+    assert "s3cret" not in repr(acls)
+    # the shared root lets agents of other clusters, with other credentials, in
+    acls, _ = zk_client.get_acls(root)
+    assert {(a.id.scheme, a.perms) for a in acls} == {("digest", 31), ("world", 1 | 4)}
+    other = registrars("o1", root=root, cluster="other", auth=parse_auth("other:pw"))
+    other.want(member("o1", 9091))
+    eventually(lambda: other.leader_epoch is not None, 15, "o1 leads its own cluster")
+    # an anonymous client reads but cannot write or delete
+    with pytest.raises(NoAuthError):
+        zk_client.set(paths.leader, b"{}")
+    with pytest.raises(NoAuthError):
+        zk_client.delete(paths.member("c1"))
+    with ZooKeeperDiscovery(zookeeper.hosts, cluster=cluster_name, root=root) as d:
+        t = d.topology()
+        assert [m.node_id for m in t.members] == ["c1"] and t.leader is not None
+
+
+def test_no_world_read_keeps_anonymous_readers_out(
+    zookeeper: ZooKeeperEnsemble,
+    cluster_name: str,
+    registrars: Callable[..., Registrar],
+    eventually: Eventually,
+) -> None:
+    r = registrars("c1", auth=parse_auth("agent:pw"), world_read=False)
+    r.want(member("c1", 8081))
+    eventually(lambda: r.leader_epoch is not None, 15, "c1 leads")
+    with ZooKeeperDiscovery(zookeeper.hosts, cluster=cluster_name) as d:
+        assert d.topology().members == ()
+        assert any("not allowed to read" in p for p in d.topology().problems)
+    with ZooKeeperDiscovery(zookeeper.hosts, cluster=cluster_name, auth="agent:pw") as d:
+        assert [m.node_id for m in d.topology().members] == ["c1"]
+
+
+def test_a_lost_session_is_followed_by_a_new_registration(
+    zookeeper: ZooKeeperEnsemble,
+    zk_client: KazooClient,
+    cluster_name: str,
+    registrars: Callable[..., Registrar],
+    eventually: Eventually,
+) -> None:
+    paths = ClusterPaths.of("/prestoha", cluster_name)
+    r = registrars("c1")
+    r.want(member("c1", 8081))
+    first = eventually(lambda: r.leader_epoch, 15, "c1 leads")
+    old_session = zk_client.exists(paths.member("c1")).ephemeralOwner
+    # expire the agent's session from outside, as ZooKeeper does after a long partition
+    session_id, password = r._client.client_id
+    thief = KazooClient(hosts=zookeeper.hosts, client_id=(session_id, password))
+    thief.start(timeout=10)
+    thief.stop()
+    thief.close()
+
+    def registered_again() -> bool:
+        stat = zk_client.exists(paths.member("c1"))
+        return stat is not None and stat.ephemeralOwner != old_session
+
+    eventually(registered_again, 20, "c1 registered with a new session")
+    second = eventually(lambda: r.leader_epoch, 20, "c1 leads again")
+    assert second > first
+    assert decode_leader(zk_client.get(paths.leader)[0]).epoch == second
+
+
+def test_epochs_grow_and_deleted_znodes_are_repaired(
+    zk_client: KazooClient,
+    cluster_name: str,
+    registrars: Callable[..., Registrar],
+    eventually: Eventually,
+) -> None:
+    paths = ClusterPaths.of("/prestoha", cluster_name)
+    a = registrars("a")
+    a.want(member("a", 8081))
+    e1 = eventually(lambda: a.leader_epoch, 15, "a leads")
+    b = registrars("b")
+    b.want(member("b", 8082))
+    eventually(lambda: zk_client.exists(paths.member("b")), 15, "b registered")
+    # someone deletes the leader and a member znode by hand: both come back
+    zk_client.delete(paths.leader)
+    zk_client.delete(paths.member("b"))
+    eventually(lambda: zk_client.exists(paths.leader), 15, "leader znode restored")
+    eventually(lambda: zk_client.exists(paths.member("b")), 15, "member b restored")
+    assert decode_leader(zk_client.get(paths.leader)[0]).epoch == e1
+    # a withdraws (its coordinator failed): b leads with a higher epoch
+    a.want(None)
+    e2 = eventually(lambda: b.leader_epoch, 15, "b leads")
+    assert e2 > e1
+    assert zk_client.exists(paths.member("a")) is None
+    assert zk_client.Lock(paths.election).contenders() == ["b"]
+    # a comes back and queues behind b
+    a.want(member("a", 8081))
+    eventually(lambda: zk_client.Lock(paths.election).contenders() == ["b", "a"], 15)
+    assert a.leader_epoch is None and b.leader_epoch == e2
