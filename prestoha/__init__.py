@@ -7,6 +7,23 @@ Connect with :func:`prestoha.connect` (PEP 249), a ``prestoha://`` SQLAlchemy UR
 from __future__ import annotations
 
 from prestoha._version import __version__
+from prestoha.dbapi import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Connection,
+    Cursor,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+    connect,
+)
 from prestoha.errors import (
     Attempt,
     ConfigurationError,
@@ -25,6 +42,8 @@ from prestoha.errors import (
     ResultDivergedError,
     Warning,
 )
+from prestoha.retry import RetryPolicy
+from prestoha.routing import HedgePolicy, RoutingPolicy
 
 #: PEP 249: the DB-API level this module implements.
 apilevel = "2.0"
@@ -34,7 +53,25 @@ threadsafety = 2
 paramstyle = "qmark"
 
 __all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
     "Attempt",
+    "Binary",
+    "Connection",
+    "Cursor",
+    "Date",
+    "DateFromTicks",
+    "HedgePolicy",
+    "RetryPolicy",
+    "RoutingPolicy",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "connect",
     "ConfigurationError",
     "DataError",
     "DatabaseError",

@@ -1,0 +1,284 @@
+"""One attempt: a statement sent to one coordinator, its pages fetched by a background thread.
+
+The thread speaks the protocol through the official client's ``TrinoRequest`` with a
+single HTTP try per request (prestoha owns every retry) and hands each page to the
+execution through a bounded queue, so it stays at most ``prefetch`` pages ahead of the
+caller. The caller can abandon the attempt at any moment: the thread stops after its
+current request and the query is cancelled on the coordinator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import requests
+import trino.client
+from trino.mapper import RowMapperFactory
+
+from prestoha._taxonomy import Phase, http_status_error
+from prestoha.cluster import Coordinator
+
+__all__ = ["AttemptEnded", "AttemptFailed", "AttemptRunner", "Page", "row_digest_update"]
+
+log = logging.getLogger("prestoha.execution")
+
+_SESSION_HEADER_SUFFIXES = (
+    "set-catalog",
+    "set-schema",
+    "set-path",
+    "set-session",
+    "clear-session",
+    "set-role",
+    "added-prepare",
+    "deallocated-prepare",
+    "started-transaction-id",
+    "clear-transaction-id",
+    "set-authorization-user",
+    "reset-authorization-user",
+)
+
+
+@dataclass
+class Page:
+    """One answer of the coordinator, rows already mapped to Python values."""
+
+    query_id: str
+    columns: list[dict[str, Any]] | None
+    rows: list[Any]
+    stats: dict[str, Any]
+    update_type: str | None
+    update_count: int | None
+    warnings: list[Any]
+    info_uri: str
+    final: bool
+    #: Session-changing response headers (``X-Trino-Set-Catalog`` ...), lower-cased names.
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    #: The running digest of every row of this attempt before this page (when digests are on).
+    digest_before: Any = None
+
+
+@dataclass
+class AttemptFailed:
+    """The attempt's thread hit an error."""
+
+    exc: BaseException
+    phase: Phase
+    query_id: str | None
+
+
+@dataclass
+class AttemptEnded:
+    """Every page was delivered."""
+
+
+Event = Union[Page, AttemptFailed, AttemptEnded]  # noqa: UP007 - a runtime alias on 3.10
+
+
+def row_digest_update(digest: Any, rows: list[Any]) -> None:
+    """Feed rows into a running digest; the same rows give the same digest whatever the
+    page boundaries were."""
+    if rows:
+        digest.update(("\x1e".join(map(repr, rows)) + "\x1e").encode("utf-8", "surrogatepass"))
+
+
+def new_digest() -> Any:
+    """A fresh running digest of handed-out rows."""
+    return hashlib.blake2b(digest_size=16)
+
+
+class _DefaultHeadersOnly(requests.Session):
+    """A session whose default headers cannot be changed.
+
+    ``TrinoRequest`` copies the headers of its own query into the session's defaults.
+    Every request passes its headers explicitly anyway, so the defaults are kept to
+    requests' own: otherwise one query's headers (a prepared statement, a transaction
+    id) would leak into another query that shares the connection pool.
+    """
+
+    @property
+    def headers(self) -> Any:
+        return requests.utils.default_headers()
+
+    @headers.setter
+    def headers(self, value: Any) -> None:
+        pass
+
+
+def new_http_session(verify: bool | str) -> requests.Session:
+    """An HTTP connection pool for one coordinator."""
+    session = _DefaultHeadersOnly()
+    session.verify = verify
+    return session
+
+
+class AttemptRunner:
+    """Runs one statement on one coordinator in a background thread."""
+
+    def __init__(
+        self,
+        coordinator: Coordinator,
+        sql: str,
+        *,
+        client_session: trino.client.ClientSession,
+        http_session: requests.Session,
+        auth: Any,
+        connect_timeout: float,
+        read_timeout: float,
+        extra_headers: Mapping[str, str],
+        prefetch_pages: int,
+        digest: bool,
+        legacy_primitive_types: bool,
+    ) -> None:
+        self.coordinator = coordinator
+        self.sql = sql
+        self._request = trino.client.TrinoRequest(
+            host=coordinator.host,
+            port=coordinator.port,
+            client_session=client_session,
+            http_session=http_session,
+            http_scheme=coordinator.scheme,
+            auth=auth,
+            max_attempts=1,
+            request_timeout=(connect_timeout, read_timeout),
+        )
+        self._extra_headers = dict(extra_headers)
+        self._events: queue.Queue[Event] = queue.Queue(maxsize=max(1, prefetch_pages))
+        self._stop = threading.Event()
+        self._digest = new_digest() if digest else None
+        self._legacy = legacy_primitive_types
+        self._mapper: Any = None
+        self._next_uri: str | None = None
+        self._lock = threading.Lock()
+        self.query_id: str | None = None
+        self.started = time.monotonic()
+        #: Seconds the POST took to be answered: the node's latency as routing sees it.
+        self.submit_latency: float | None = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"prestoha-fetch-{coordinator.node_id}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def next_event(self, timeout: float) -> Event | None:
+        """The next page or outcome, or None if nothing came within ``timeout``."""
+        try:
+            return self._events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    @property
+    def finished(self) -> bool:
+        return not self._thread.is_alive()
+
+    def abandon(self, cancel: bool = True) -> None:
+        """Stop fetching; cancel the query on the coordinator unless it already ended.
+
+        Never blocks on the coordinator: a sick node may not answer the cancel either.
+        """
+        self._stop.set()
+        with self._lock:
+            next_uri, self._next_uri = self._next_uri, None
+        if cancel and next_uri:
+            threading.Thread(
+                target=self._cancel, args=(next_uri,), name="prestoha-cancel", daemon=True
+            ).start()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def _cancel(self, uri: str) -> None:
+        try:
+            self._request.delete(uri)
+        except Exception as exc:  # a sick node may refuse the cancel too
+            log.debug("cancel of %s on %s failed: %s", self.query_id, self.coordinator.uri, exc)
+
+    def _put(self, event: Event) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._events.put(event, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        phase = Phase.SUBMIT
+        try:
+            response = self._request.post(self.sql, self._extra_headers)
+            self.submit_latency = time.monotonic() - self.started
+            page = self._page(response)
+            phase = Phase.EXECUTE
+            if not self._put(page):
+                return
+            while not page.final:
+                with self._lock:
+                    uri = self._next_uri
+                if uri is None or self._stop.is_set():
+                    return
+                page = self._page(self._request.get(uri))
+                if not self._put(page):
+                    return
+            self._put(AttemptEnded())
+        except BaseException as exc:  # every failure goes to the execution to be classified
+            if not self._stop.is_set():
+                self._put(AttemptFailed(exc, phase, self.query_id))
+
+    def _page(self, response: requests.Response) -> Page:
+        if response.status_code != 200:
+            raise http_status_error(response.status_code, response.content)
+        status = self._request.process(response)
+        self.query_id = status.id
+        with self._lock:
+            self._next_uri = None if self._stop.is_set() else status.next_uri
+        if self._mapper is None and status.columns:
+            self._mapper = RowMapperFactory().create(
+                columns=status.columns, legacy_primitive_types=self._legacy
+            )
+        raw = status.rows
+        if isinstance(raw, dict):
+            raise ValueError("spooled result segments are not supported yet; pass encoding=None")
+        rows = self._mapper.map(raw) if (self._mapper is not None and raw) else []
+        digest_before = None
+        if self._digest is not None:
+            digest_before = self._digest.copy()
+            row_digest_update(self._digest, rows)
+        return Page(
+            query_id=status.id,
+            columns=status.columns or None,
+            rows=rows,
+            stats=dict(status.stats),
+            update_type=status.update_type,
+            update_count=status.update_count,
+            warnings=list(status.warnings or []),
+            info_uri=status.info_uri,
+            final=status.next_uri is None,
+            headers=_session_headers(response),
+            digest_before=digest_before,
+        )
+
+
+def _session_headers(response: requests.Response) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    raw = response.raw
+    items: list[tuple[str, str]]
+    if raw is not None and hasattr(raw, "headers") and hasattr(raw.headers, "items"):
+        # urllib3 keeps repeated headers apart (one X-Trino-Set-Session per property).
+        items = list(raw.headers.items())
+    else:
+        items = list(response.headers.items())
+    for name, value in items:
+        lower = name.lower()
+        if not lower.startswith(("x-trino-", "x-presto-")):
+            continue
+        suffix = lower.split("-", 2)[2]
+        if suffix in _SESSION_HEADER_SUFFIXES:
+            found.setdefault(lower, []).append(value)
+    return found

@@ -1,0 +1,242 @@
+"""The cluster as one process sees it: topology from discovery plus the health of each node.
+
+One :class:`Cluster` exists per discovery source (ZooKeeper ensemble, root and cluster
+name; or static host list) in a process, shared by every connection to it. When one
+connection finds a coordinator dead (a refused connection), every other connection
+knows at once and stops sending it queries, long before ZooKeeper notices.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from prestoha.discovery import Discovery, Topology
+from prestoha.errors import ConfigurationError
+from prestoha.routing import HedgePolicy, InFlight, Router, RoutingPolicy
+
+__all__ = ["Cluster", "Coordinator", "Mode"]
+
+log = logging.getLogger("prestoha.cluster")
+
+Mode = Literal["leader", "any", "leader-preferred"]
+MODES: tuple[str, ...] = ("leader", "any", "leader-preferred")
+
+
+@dataclass(frozen=True)
+class Coordinator:
+    """A coordinator by its node id and URI (``http://host:port``)."""
+
+    node_id: str
+    uri: str
+    scheme: str
+    host: str
+    port: int
+    zone: str | None = None
+
+    @classmethod
+    def from_uri(cls, node_id: str, uri: str, zone: str | None = None) -> Coordinator:
+        """Parse ``uri``; a malformed one raises ``ConfigurationError``."""
+        try:
+            parts = urlsplit(uri)
+            port = parts.port
+        except ValueError as exc:
+            raise ConfigurationError("coordinator uri", f"{uri!r} is malformed: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(
+                "coordinator uri", f"{uri!r} is not a coordinator URI", "http(s)://host[:port]"
+            )
+        if port is None:
+            port = 443 if parts.scheme == "https" else 8080
+        return cls(node_id, uri.rstrip("/"), parts.scheme, parts.hostname, port, zone)
+
+
+class Cluster:
+    """Topology and node health for one discovery source, shared in a process.
+
+    Health lives in a :class:`~prestoha.routing.Router` keyed by coordinator URI: latency
+    (peak EWMA of submit round trips), in-flight queries, failures and ejections.
+    """
+
+    _registry: ClassVar[dict[Hashable, tuple[Cluster, int]]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        discovery: Discovery,
+        *,
+        policy: RoutingPolicy | None = None,
+        hedge: HedgePolicy | None = None,
+    ) -> None:
+        self.discovery = discovery
+        self.router = Router(policy, hedge)
+        self._registered: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._key: Hashable | None = None
+        self._on_topology(discovery.topology())
+        self._unsubscribe = discovery.subscribe(self._on_topology)
+
+    @classmethod
+    def shared(cls, key: Hashable, make_discovery: Callable[[], Discovery]) -> Cluster:
+        """The process-wide cluster for ``key``, made on first use; pair with :meth:`release`."""
+        with cls._registry_lock:
+            entry = cls._registry.get(key)
+            if entry is not None:
+                cluster, users = entry
+                cls._registry[key] = (cluster, users + 1)
+                return cluster
+            cluster = cls(make_discovery())
+            cluster._key = key
+            cls._registry[key] = (cluster, 1)
+            return cluster
+
+    def release(self) -> None:
+        """Give back one user's share; the last one closes discovery."""
+        with Cluster._registry_lock:
+            entry = Cluster._registry.get(self._key) if self._key is not None else None
+            if entry is None:
+                last = True
+            else:
+                cluster, users = entry
+                last = users <= 1
+                if last:
+                    del Cluster._registry[self._key]
+                else:
+                    Cluster._registry[self._key] = (cluster, users - 1)
+        if last:
+            self._unsubscribe()
+            self.discovery.close()
+
+    # -- topology ---------------------------------------------------------------------
+
+    def topology(self) -> Topology:
+        return self.discovery.topology()
+
+    def _on_topology(self, topology: Topology) -> None:
+        with self._lock:
+            for m in topology.members:
+                before = self._registered.get(m.uri)
+                if before is not None and before != m.registered_at:
+                    # Registered anew: its agent saw it come back healthy.
+                    self.router.reinstate(m.uri)
+                self._registered[m.uri] = m.registered_at
+        self.router.set_members(m.uri for m in topology.members)
+
+    def acquire(
+        self, mode: str, exclude: frozenset[str] = frozenset()
+    ) -> tuple[Coordinator, InFlight] | None:
+        """A coordinator for the next attempt in ``mode``, counted in flight until the
+        returned token is given to :meth:`done`; None when there is none right now."""
+        topo = self.discovery.topology()
+        leader = topo.leader
+        if mode == "leader":
+            if leader is None or leader.uri in exclude or self.is_down(leader.uri):
+                return None
+            member = topo.member(leader.node_id)
+            coordinator = Coordinator.from_uri(
+                leader.node_id, leader.uri, member.zone if member else None
+            )
+            return coordinator, self.router.begin(leader.uri)
+        by_uri = {m.uri: m for m in topo.members}
+        candidates = list(by_uri)
+        if leader is not None and leader.uri not in by_uri:
+            candidates.append(leader.uri)
+        token = self.router.acquire(
+            candidates,
+            "leader-preferred" if mode == "leader-preferred" else "any",
+            leader.uri if leader else None,
+            exclude=exclude,
+            zones={m.uri: m.zone for m in topo.members},
+        )
+        if token is None:
+            return None
+        member = by_uri.get(token.node)
+        if member is not None:
+            return Coordinator.from_uri(member.node_id, member.uri, member.zone), token
+        assert leader is not None
+        return Coordinator.from_uri(leader.node_id, leader.uri), token
+
+    def done(self, token: InFlight) -> None:
+        """The attempt counted by ``token`` is over."""
+        self.router.end(token)
+
+    def wait_for(
+        self, mode: str, exclude: frozenset[str], deadline: float
+    ) -> tuple[Coordinator, InFlight] | None:
+        """As :meth:`acquire`, waiting until ``deadline`` (monotonic) for a coordinator."""
+        while True:
+            found = self.acquire(mode, exclude)
+            if found is not None:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.discovery.wait_for(_changed_since(self.discovery.topology()), min(0.05, remaining))
+
+    # -- health -----------------------------------------------------------------------
+
+    def is_down(self, uri: str) -> bool:
+        """Whether no query should go to ``uri`` now (refused, or ejected for failures)."""
+        snap = self.router.snapshot().get(uri)
+        return snap is not None and snap.state in ("down", "ejected")
+
+    def mark_down(self, coordinator: Coordinator, reason: str) -> None:
+        """The node refused or reset a connection: every connection in the process leaves
+        it at once."""
+        if self.router.mark_down(coordinator.uri):
+            log.info("coordinator %s marked down: %s", coordinator.uri, reason)
+
+    def report(self, coordinator: Coordinator, *, ok: bool, latency: float | None = None) -> None:
+        """Record how an attempt went (``latency``: the submit round trip, in seconds)."""
+        if latency is not None:
+            self.router.observe_latency(coordinator.uri, latency)
+        if ok:
+            self.router.record_success(coordinator.uri)
+        else:
+            self.router.record_failure(coordinator.uri)
+
+    def should_abandon(self, coordinator: Coordinator, mode: str) -> bool:
+        """Whether a read waiting on ``coordinator`` should give up and go elsewhere."""
+        if self.is_down(coordinator.uri):
+            return True
+        if mode != "leader":
+            return False
+        topo = self.discovery.topology()
+        return topo.leader is not None and topo.leader.uri != coordinator.uri
+
+    def snapshot(self) -> dict[str, Any]:
+        """Each node's state, latency, in-flight queries, failures and ejections."""
+        topo = self.discovery.topology()
+        health = self.router.snapshot()
+        nodes = []
+        for m in topo.members:
+            h = health.get(m.uri)
+            nodes.append(
+                {
+                    "node_id": m.node_id,
+                    "uri": m.uri,
+                    "zone": m.zone,
+                    "leader": topo.leader is not None and topo.leader.uri == m.uri,
+                    "state": h.state if h else "healthy",
+                    "latency": h.latency if h else None,
+                    "in_flight": h.in_flight if h else 0,
+                    "failures": h.total_failures if h else 0,
+                    "successes": h.total_successes if h else 0,
+                    "ejections": h.ejections if h else 0,
+                }
+            )
+        return {
+            "leader": topo.leader.uri if topo.leader else None,
+            "epoch": topo.leader.epoch if topo.leader else None,
+            "stale": topo.stale,
+            "nodes": nodes,
+        }
+
+
+def _changed_since(seen: Topology) -> Callable[[Topology], bool]:
+    return lambda t: t.version != seen.version
