@@ -7,11 +7,13 @@ SIGTERM or SIGINT.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 from .server import Coordinator
 
@@ -44,8 +46,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="forget finished queries after this long",
     )
+    p.add_argument(
+        "--engine-factory",
+        default=None,
+        metavar="MODULE:CALLABLE",
+        help="build the SQL engine with this callable instead of the built-in DuckDB engine "
+        "(called with the Engine keyword arguments; for protocol tests and benchmarks)",
+    )
     p.add_argument("--log-level", default="WARNING", help="log level for stderr")
     return p
+
+
+def _load_factory(spec: str) -> Any:
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError("expected MODULE:CALLABLE")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.port < 0 or args.port > 65535:
         print(f"error: --port must be 0..65535, got {args.port}", file=sys.stderr)
         return 2
+    engine = None
+    if args.engine_factory:
+        try:
+            engine = _load_factory(args.engine_factory)(
+                node_id=args.node_id,
+                lake_dir=args.lake,
+                environment=args.environment,
+                version=args.version,
+            )
+        except Exception as exc:
+            print(f"error: --engine-factory {args.engine_factory}: {exc}", file=sys.stderr)
+            return 2
     coordinator = Coordinator(
         node_id=args.node_id,
         port=args.port,
@@ -71,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         version=args.version,
         client_timeout=args.client_timeout,
         purge_after=args.purge_after,
+        engine=engine,
     )
     stop = threading.Event()
 

@@ -62,6 +62,7 @@ class EmulatorProcess:
         extra_args: tuple[str, ...] = (),
         python: str = sys.executable,
         log_path: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.node_id = node_id
         self.port = port
@@ -75,6 +76,7 @@ class EmulatorProcess:
         self.log_path = log_path or os.path.join(
             tempfile.gettempdir(), f"prestoha-emulator-{node_id}-{os.getpid()}.log"
         )
+        self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
         self.uri = ""
 
@@ -102,6 +104,7 @@ class EmulatorProcess:
                 stderr=log_file,
                 start_new_session=True,
                 close_fds=True,
+                env=self.env,
             )
         with _alive_lock:
             _alive.add(proc)
