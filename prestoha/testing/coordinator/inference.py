@@ -9,6 +9,7 @@ with DuckDB's types (``types.merge``), so a wrong hint can never change the stor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -16,7 +17,7 @@ from sqlglot import exp
 from prestoha.testing.coordinator.catalogs import ColumnInfo
 from prestoha.testing.coordinator.types import TrinoType, TypeParseError, parse_type
 
-__all__ = ["Star", "align", "output_hints"]
+__all__ = ["Star", "align", "decimal_literal_type", "output_hints"]
 
 Named = tuple[str | None, TrinoType | None]
 
@@ -65,6 +66,24 @@ def _align_unknown(items: list[Item], width: int) -> list[TrinoType | None]:
 
 def _ctes(tree: exp.Expression) -> dict[str, exp.Expression]:
     return {cte.alias_or_name: cte.this for cte in tree.find_all(exp.CTE)}
+
+
+_DECIMAL_TEXT = re.compile(r"^\s*[+-]?(\d*)(?:\.(\d*))?\s*$")
+
+
+def decimal_literal_type(node: exp.Expression) -> TrinoType | None:
+    """Type of ``DECIMAL '12.30'`` (parsed as a cast to plain DECIMAL): ``decimal(4,2)``."""
+    if not (isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal)):
+        return None
+    if not node.this.is_string or node.to.this != exp.DataType.Type.DECIMAL or node.to.expressions:
+        return None
+    m = _DECIMAL_TEXT.match(node.this.this)
+    if m is None or not (m.group(1) or m.group(2)):
+        return None
+    whole = m.group(1).lstrip("0")
+    scale = len(m.group(2) or "")
+    precision = max(len(whole) + scale, 1)
+    return TrinoType("decimal", (precision, scale)) if precision <= 38 else None
 
 
 def _literal_type(node: exp.Expression) -> TrinoType | None:
@@ -174,6 +193,9 @@ class _Finder:
         while isinstance(node, (exp.Alias, exp.Paren)):
             node = node.this
         if isinstance(node, (exp.Cast, exp.TryCast)):
+            literal = decimal_literal_type(node)
+            if literal is not None:
+                return literal
             try:
                 return parse_type(node.to.sql(dialect="trino"))
             except (TypeParseError, ValueError):
@@ -191,6 +213,12 @@ class _Finder:
         ):
             kids = tuple(self.hint(e, sources) or _UNKNOWN for e in node.expressions)
             return TrinoType("row", (), kids, (None,) * len(kids))
+        if isinstance(node, exp.Map):
+            keys = self.hint(node.args["keys"], sources) if node.args.get("keys") else None
+            values = self.hint(node.args["values"], sources) if node.args.get("values") else None
+            if keys is not None and values is not None and keys.base == values.base == "array":
+                return TrinoType("map", (), (keys.children[0], values.children[0]))
+            return None
         if isinstance(node, exp.Array) and node.expressions:
             elements = [self.hint(e, sources) for e in node.expressions]
             return TrinoType("array", (), (_common(elements),))

@@ -20,7 +20,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from prestoha.testing.coordinator.catalogs import ColumnInfo
-from prestoha.testing.coordinator.inference import Item, output_hints
+from prestoha.testing.coordinator.inference import Item, decimal_literal_type, output_hints
 from prestoha.testing.coordinator.sqlerrors import QueryError, user_error
 
 __all__ = [
@@ -185,6 +185,8 @@ def _fix(tree: exp.Expression, session_values: dict[str, str]) -> None:
         ):
             # Trino ROW(1, 'a') is an anonymous row; DuckDB's row() makes an unnamed struct.
             node.replace(exp.Anonymous(this="row", expressions=list(node.expressions)))
+        elif isinstance(node, exp.Cast) and (literal := decimal_literal_type(node)) is not None:
+            node.set("to", exp.DataType.build(f"DECIMAL({literal.params[0]}, {literal.params[1]})"))
         elif isinstance(node, exp.DataType):
             _fix_type(node)
         elif isinstance(node, exp.Interval) and isinstance(node.args.get("unit"), exp.IntervalSpan):
