@@ -25,7 +25,7 @@ from typing import Any
 import requests
 import trino.client
 
-from prestoha import errors
+from prestoha import errors, events
 from prestoha._attempt import (
     AttemptEnded,
     AttemptFailed,
@@ -113,12 +113,44 @@ class Execution:
         self._failures = 0
         self._deadline: float | None = None
         self._token: InFlight | None = None
+        self._began = time.monotonic()
+        self._reported = False
 
     # -- the public face ------------------------------------------------------------------
 
     def start(self) -> None:
         """Run the statement until its first rows (or, for a write, its end) are known."""
-        self._run_attempts(resume_at=0, digest=None)
+        self._began = time.monotonic()
+        try:
+            self._run_attempts(resume_at=0, digest=None)
+        except BaseException as exc:
+            self._finish(exc)
+            raise
+        if self._done:
+            self._finish(None)
+
+    def _finish(self, exc: BaseException | None) -> None:
+        """Report the query's outcome once."""
+        if self._reported:
+            return
+        self._reported = True
+        if exc is None:
+            outcome = "ok"
+        elif isinstance(exc, errors.QueryOutcomeUnknownError):
+            outcome = "outcome_unknown"
+        elif isinstance(exc, errors.ResultDivergedError):
+            outcome = "diverged"
+        elif isinstance(exc, errors.NoCoordinatorError):
+            outcome = "no_coordinator"
+        else:
+            outcome = "failed"
+        events.emit(
+            "query",
+            outcome=outcome,
+            seconds=time.monotonic() - self._began,
+            attempts=len(self.attempts),
+            read_only=self.classification.read_only,
+        )
 
     @property
     def rows_handed(self) -> int:
@@ -184,8 +216,13 @@ class Execution:
             if page is not None and self._pos < len(page.rows):
                 return True
             if self._done:
+                self._finish(None)
                 return False
-            self._advance()
+            try:
+                self._advance()
+            except BaseException as exc:
+                self._finish(exc)
+                raise
 
     def _advance(self) -> None:
         runner = self._runner
@@ -203,6 +240,12 @@ class Execution:
         failure = self._record_failure(event, self.coordinator)
         self._decide(failure, self.coordinator, runner.query_id)
         self.failovers += 1
+        events.emit(
+            "failover",
+            node=self.coordinator.uri,
+            reason=failure.reason,
+            rows_handed=self._handed,
+        )
         digest = self._digest_of_handed()
         log.info(
             "query %s lost on %s after %d rows (%s); resuming elsewhere",
@@ -275,10 +318,18 @@ class Execution:
             runner.start()
             outcome = self._until_ready(runner, coordinator, resume_at, digest)
             if outcome is None:
+                elapsed = time.monotonic() - started
                 ctx.cluster.report(coordinator, ok=True, latency=runner.submit_latency)
-                self.attempts.append(
-                    errors.Attempt(coordinator.uri, "", time.monotonic() - started, runner.query_id)
+                self.attempts.append(errors.Attempt(coordinator.uri, "", elapsed, runner.query_id))
+                events.emit(
+                    "attempt", node=coordinator.uri, outcome="ok", seconds=elapsed, reason=""
                 )
+                if runner.submit_latency is not None:
+                    events.emit(
+                        "submit_latency", node=coordinator.uri, seconds=runner.submit_latency
+                    )
+                if len(self.attempts) > 1:
+                    events.emit("resubmission", node=coordinator.uri, replay_rows=resume_at)
                 return
             failure = self._record_failure(outcome, coordinator, started)
             self._decide(failure, coordinator, runner.query_id)
@@ -314,7 +365,9 @@ class Execution:
                 d = event.digest_before.copy()
                 row_digest_update(d, event.rows[:offset])
                 if d.digest() != digest.digest():
+                    events.emit("replay", rows=resume_at, ok=False)
                     self._diverged(f"the first {resume_at} rows differ from those handed out")
+                events.emit("replay", rows=resume_at, ok=True)
             current = self._page
             if current is not None and self._pos < len(current.rows):
                 # Draining a statement to its end: keep the rows not handed out yet.
@@ -414,9 +467,17 @@ class Execution:
             failure.kind.value,
             failure.reason,
         )
+        events.emit(
+            "attempt",
+            node=coordinator.uri,
+            outcome=failure.kind.value,
+            seconds=elapsed,
+            reason=failure.reason,
+        )
         cluster = self._ctx.cluster
         if failure.node_down or "no answer" in failure.reason:
             cluster.mark_down(coordinator, failure.reason)
+            events.emit("node_down", node=coordinator.uri, reason=failure.reason)
         elif failure.kind is not FailureKind.QUERY_FAILED:
             cluster.report(coordinator, ok=False)
         return failure
