@@ -86,6 +86,11 @@ class Producer:
         self._stopped.set()
         with self._demand:
             self._demand.notify_all()
+        while True:  # drop a page that nobody will fetch
+            try:
+                self._items.get_nowait()
+            except queue.Empty:
+                break
 
     def take(self, timeout: float) -> Item | None:
         """The next item, waiting up to ``timeout`` seconds; None when nothing is ready yet."""

@@ -119,9 +119,16 @@ class Query:
         self.failure = error
         self.state = "FAILED"
         self.finished_at = time.monotonic()
-        if self.producer is not None:
-            self.producer.stop()
+        self.release()
         return True
+
+    def release(self) -> None:
+        """Stop the producer and drop buffered rows, so an ended query holds little memory."""
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            producer.stop()
+        if self.cached is not None and self.cached.has_rows:
+            self.cached = None
 
     def on_result(self, result: Any, prefix: str) -> None:
         """Remember what the engine said about the statement (called by the producer)."""
@@ -246,8 +253,7 @@ class QueryRegistry:
             queries = list(self._queries.values())
             self._queries.clear()
         for q in queries:
-            if q.producer is not None:
-                q.producer.stop()
+            q.release()
 
     def summaries(self) -> list[dict[str, Any]]:
         """Every known query, oldest first (``GET /_emulator/queries``)."""
@@ -401,8 +407,9 @@ class QueryRegistry:
         if q is None or q.dispatched_at is None:
             return text_reply(404, NOT_FOUND)
         with q.lock:
-            if token == q.exec_token and q.cached is not None:
-                return q.cached
+            cached = q.cached
+            if token == q.exec_token and cached is not None:
+                return cached
             if token < q.exec_token:
                 return text_reply(410, "Gone")
             if token != q.exec_token + 1 or q.done:
@@ -418,8 +425,9 @@ class QueryRegistry:
 
     def _next_page(self, q: Query, token: int, base: str) -> Reply:
         item: Item | None = None
-        if q.failure is None and q.producer is not None:
-            item = q.producer.take(q.max_wait)
+        producer = q.producer  # read once: a cancel may clear it meanwhile
+        if q.failure is None and producer is not None:
+            item = producer.take(q.max_wait)
         if q.failure is None and item is not None and item.kind == "error":
             q.fail(item.error or {})
         if q.failure is not None:
@@ -434,6 +442,7 @@ class QueryRegistry:
             q.state = "FINISHED"
             q.finished_at = time.monotonic()
             q.done = True
+            q.release()
             body = _results(q, base, state="FINISHED", next_uri=None, executing=True)
             return Reply(200, body, headers=list(q.response_headers))
         q.rows_out += item.rows

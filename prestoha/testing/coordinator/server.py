@@ -12,6 +12,7 @@ import http
 import importlib
 import logging
 import socket
+import sys
 import threading
 import time
 from dataclasses import asdict
@@ -45,6 +46,14 @@ class _Server(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-response is normal here (timeouts, killed clients).
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            log.debug("connection from %s ended: %s", client_address, exc)
+        else:
+            log.exception("error while serving %s", client_address)
 
     def close_connections(self) -> None:
         """Reset every open connection, so clients see what a dead server gives them."""
@@ -307,6 +316,8 @@ class Coordinator:
         self._routes = Routes(self, self.registry)
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
+        if hasattr(engine, "uri"):
+            engine.uri = self.uri  # shown by system.runtime.nodes
         self.registry.start()
         self._thread = threading.Thread(
             target=self._server.serve_forever,
