@@ -81,6 +81,12 @@ class FakeEngine:
     def __init__(self) -> None:
         self.sessions: list[Any] = []
         self.results: list[_Result] = []
+        self.pulled = 0  # rows taken from ``rows N`` iterators so far
+
+    def _counted(self, n: int) -> Iterator[list[Any]]:
+        for i in range(n):
+            self.pulled += 1
+            yield [i, f"row-{i:08d}"]
 
     def is_read_only(self, sql: str, session: Any) -> bool:
         return not sql.startswith("insert")
@@ -94,7 +100,7 @@ class FakeEngine:
         cols = [_Column("n", "bigint", BIGINT), _Column("s", "varchar", VARCHAR)]
         if words[0] == "rows":
             n = int(words[1])
-            result = _Result(cols, ([i, f"row-{i:08d}"] for i in range(n)))
+            result = _Result(cols, self._counted(n))
         elif words[0] == "fail":
             raise FakeQueryError(
                 "line 1:8: Table 'x' does not exist", "TABLE_NOT_FOUND", 46, "USER_ERROR"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -118,3 +119,22 @@ def test_statement_without_output(fake_coordinator: Coordinator, http: requests.
     assert rows_of(docs) == []
     assert raws[-1].headers["X-Trino-Set-Catalog"] == "tpch"
     assert raws[-1].headers["X-Trino-Set-Schema"] == "tiny"
+
+
+def test_rows_are_pulled_lazily(
+    fake_coordinator: Coordinator, fake_engine: Any, http: requests.Session
+) -> None:
+    headers = {"X-Trino-User": "u"}
+    uri = fake_coordinator.uri
+    doc = http.post(f"{uri}/v1/statement", data=b"rows 10000000", headers=headers, timeout=5)
+    first = http.get(http.get(doc.json()["nextUri"], timeout=5).json()["nextUri"], timeout=5)
+    page_rows = len(first.json()["data"])
+    # The client holds on to page 0: the producer reads ahead one page and then waits.
+    deadline = time.monotonic() + 10
+    previous = -1
+    while fake_engine.pulled != previous:
+        previous = fake_engine.pulled
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert page_rows <= fake_engine.pulled <= 3 * page_rows
+    assert http.delete(first.json()["nextUri"], timeout=5).status_code == 204
