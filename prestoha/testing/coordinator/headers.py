@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["BadRequest", "ParsedSession", "change_headers", "detect_prefix", "parse_session"]
 
-_ROLE = re.compile(r"^(ROLE\{.*\}|ALL|NONE)$", re.IGNORECASE | re.DOTALL)
+_ROLE = re.compile(r"^(ROLE\{.*\}|ALL|NONE)$", re.DOTALL)
 
 
 class BadRequest(Exception):
@@ -143,6 +144,11 @@ def parse_session(items: list[tuple[str, str]], prefix: str) -> ParsedSession:
     transaction = _trim_empty_to_none(h.first(prefix + "Transaction-Id"))
     if transaction is not None and transaction.lower() == "none":
         transaction = None
+    if transaction is not None:
+        try:
+            uuid.UUID(transaction)
+        except ValueError:
+            raise BadRequest(f"Invalid UUID string: {transaction}") from None
 
     capabilities = _split([h.first(prefix + "Client-Capabilities") or ""])
     return ParsedSession(

@@ -276,12 +276,14 @@ class QueryRegistry:
             queries = list(self._queries.values())
         for q in queries:
             if q.state not in TERMINAL_STATES and now - q.last_seen > self.client_timeout:
-                seen = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(seconds=now - q.last_seen)
+                wall = _dt.datetime.now(_dt.timezone.utc)
+                seen = wall - _dt.timedelta(seconds=now - q.last_seen)
                 name, code, etype = StandardError.ABANDONED_QUERY
                 message = (
                     "Query was abandoned by the client, as it may have exited or stopped checking "
-                    f"for query results. Query results have not been accessed since "
-                    f"{seen.isoformat(timespec='milliseconds')}"
+                    "for query results. Query results have not been accessed since "
+                    f"{seen.isoformat(timespec='milliseconds')}: "
+                    f"currentTime {wall.isoformat(timespec='milliseconds')}"
                 )
                 if q.fail(error_json(name, code, etype, message)):
                     log.info("query %s abandoned", q.id)

@@ -133,6 +133,8 @@ def test_bad_requests(fake_coordinator: Coordinator, http: requests.Session) -> 
     assert (bad_session.status_code, bad_session.text) == (400, "Invalid X-Trino-Session header")
     bad_role = post(http, uri, "rows 1", **{"X-Trino-Role": "system=admin"})
     assert (bad_role.status_code, bad_role.text) == (400, "Invalid X-Trino-Role header")
+    bad_tx = post(http, uri, "rows 1", **{"X-Trino-Transaction-Id": "tx-1"})
+    assert (bad_tx.status_code, bad_tx.text) == (400, "Invalid UUID string: tx-1")
     assert http.get(f"{uri}/v1/statement", timeout=5).status_code == 405
     assert http.get(f"{uri}/nothing/here", timeout=5).status_code == 404
 
