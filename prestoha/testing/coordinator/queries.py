@@ -17,7 +17,7 @@ from prestoha.testing.coordinator.duckerrors import from_duckdb_error
 from prestoha.testing.coordinator.inference import align
 from prestoha.testing.coordinator.session import Column, StatementResult
 from prestoha.testing.coordinator.translate import ANON_PREFIX, Translation, translate
-from prestoha.testing.coordinator.types import TrinoType, from_duckdb, merge, parse_type
+from prestoha.testing.coordinator.types import TrinoType, from_duckdb, is_mapped, merge, parse_type
 from prestoha.testing.coordinator.values import row_encoder
 
 __all__ = ["FETCH_ROWS", "OutputColumn", "execute_query", "run_query", "static_result"]
@@ -34,6 +34,7 @@ class OutputColumn:
 
     name: str
     type: TrinoType
+    as_text: bool = False  # DuckDB type without a Trino counterpart: sent as its text
 
 
 def to_columns(outputs: Sequence[OutputColumn], parametric_datetime: bool) -> list[Column]:
@@ -66,7 +67,7 @@ def execute_query(
     hints = align(translation.hints, len(description))
     names = _output_names(tree, [d[0] for d in description])
     outputs = [
-        OutputColumn(name, merge(hint, from_duckdb(d[1])))
+        OutputColumn(name, merge(hint, from_duckdb(d[1])), not is_mapped(d[1]))
         for name, hint, d in zip(names, hints, description, strict=True)
     ]
     return result, outputs, translation
@@ -126,7 +127,10 @@ def run_query(ctx: Context, tree: exp.Expression, release: Callable[[], None]) -
     result, outputs, _ = execute_query(ctx, tree)
     parametric = ctx.session.parametric_datetime
     encode = row_encoder(
-        [o.type for o in outputs], ctx.session.time_zone or "UTC", parametric_datetime=parametric
+        [o.type for o in outputs],
+        ctx.session.time_zone or "UTC",
+        parametric_datetime=parametric,
+        as_text=[o.as_text for o in outputs],
     )
     stream = _Stream(result, encode, ctx.sql, release)
     rows = stream.rows()

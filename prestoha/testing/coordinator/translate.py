@@ -20,6 +20,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from prestoha.testing.coordinator.catalogs import ColumnInfo
+from prestoha.testing.coordinator.functions import rewrite
 from prestoha.testing.coordinator.inference import Item, decimal_literal_type, output_hints
 from prestoha.testing.coordinator.sqlerrors import QueryError, user_error
 
@@ -177,7 +178,7 @@ def _session_literal(value: str | None) -> exp.Expression:
     return exp.null() if value is None else exp.Literal.string(value)
 
 
-def _fix(tree: exp.Expression, session_values: dict[str, str]) -> None:
+def _fix(tree: exp.Expr, session_values: dict[str, str]) -> None:
     """Rewrite the parts whose meaning differs between Trino and DuckDB."""
     for node in list(tree.walk()):
         if isinstance(node, exp.Struct) and not any(
@@ -202,6 +203,9 @@ def _fix(tree: exp.Expression, session_values: dict[str, str]) -> None:
             node.replace(_session_literal(session_values.get(_SESSION_COLUMNS[node.name])))
         elif isinstance(node, exp.Anonymous) and str(node.this).lower() == "version":
             node.replace(_session_literal(session_values.get("version")))
+        elif (replacement := rewrite(node)) is not None:
+            node.replace(replacement)
+            _fix(replacement, session_values)
         elif isinstance(node, exp.Anonymous) and str(node.this).lower() in _SPECIAL_DOUBLES:
             value = exp.Literal.string(_SPECIAL_DOUBLES[str(node.this).lower()])
             node.replace(exp.Cast(this=value, to=exp.DataType.build("DOUBLE")))

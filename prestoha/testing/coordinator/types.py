@@ -20,6 +20,7 @@ __all__ = [
     "TrinoType",
     "TypeParseError",
     "from_duckdb",
+    "is_mapped",
     "merge",
     "parse_type",
     "to_duckdb",
@@ -363,11 +364,20 @@ _FROM_DUCK_SIMPLE = {
     "timestamp_ms": TrinoType("timestamp", (3,)),
     "timestamp_ns": TrinoType("timestamp", (9,)),
     "timestamp with time zone": TrinoType("timestamp with time zone", (3,)),
+    "timestamptz_ns": TrinoType("timestamp with time zone", (9,)),
     "interval": TrinoType("interval day to second"),
     "uuid": TrinoType("uuid"),
     "enum": TrinoType("varchar"),
     "null": TrinoType("unknown"),
 }
+
+
+def is_mapped(duck_type: Any) -> bool:
+    """Whether :func:`from_duckdb` knows the type (unknown ones are reported as ``varchar``)."""
+    type_id = str(getattr(duck_type, "id", "")).lower()
+    return type_id in _FROM_DUCK_SIMPLE or type_id in (
+        "decimal", "list", "array", "map", "struct", "tuple"
+    )  # fmt: skip
 
 
 def from_duckdb(duck_type: Any) -> TrinoType:

@@ -183,7 +183,7 @@ def encoder(t: TrinoType, zone: str = "UTC", parametric_datetime: bool = True) -
         "tinyint": None,
         "smallint": None,
         "integer": None,
-        "bigint": int,
+        "bigint": None,
         "varchar": None,
         "json": _str,
         "unknown": None,
@@ -221,14 +221,21 @@ def encoder(t: TrinoType, zone: str = "UTC", parametric_datetime: bool = True) -
 
 
 def row_encoder(
-    types: Sequence[TrinoType], zone: str = "UTC", parametric_datetime: bool = True
+    types: Sequence[TrinoType],
+    zone: str = "UTC",
+    parametric_datetime: bool = True,
+    as_text: Sequence[bool] | None = None,
 ) -> Callable[[Sequence[Any]], list[Any]]:
-    """A function turning one DuckDB row into the JSON row Trino would send."""
-    active = [
-        (i, enc)
-        for i, t in enumerate(types)
-        if (enc := encoder(t, zone, parametric_datetime)) is not None and enc is not int
-    ]
+    """A function turning one DuckDB row into the JSON row Trino would send.
+
+    Columns flagged in ``as_text`` are sent as the text of their value.
+    """
+    text = list(as_text or [False] * len(types))
+    active: list[tuple[int, Encoder]] = []
+    for i, t in enumerate(types):
+        enc = _str if text[i] else encoder(t, zone, parametric_datetime)
+        if enc is not None:
+            active.append((i, enc))
     if not active:
         return list
 
