@@ -180,3 +180,15 @@ def test_process_prints_uri_and_exits_on_sigterm(
     p.signal(signal.SIGTERM)
     assert p.proc is not None
     assert p.proc.wait(timeout=10) == 0
+
+
+def test_chunked_post_body(fake_coordinator: Coordinator, http: requests.Session) -> None:
+    r = http.post(
+        f"{fake_coordinator.uri}/v1/statement",
+        data=iter([b"rows ", b"2"]),  # a generator body is sent with chunked encoding
+        headers=USER,
+        timeout=5,
+    )
+    assert r.status_code == 200, r.text
+    rows = [row for p in follow(http, r.json()) for row in p.get("data", [])]
+    assert rows == [[0, "row-00000000"], [1, "row-00000001"]]
