@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlglot import exp
 
@@ -131,7 +132,12 @@ def run(ctx: Context, release: Callable[[], None]) -> StatementResult | None:
     if m := _SET_PATH.match(text):
         ctx.changes.set_path = m["path"].strip()
         return _done(ctx, "SET PATH")
-    if _SET_TIME_ZONE.match(text):
+    if m := _SET_TIME_ZONE.match(text):
+        zone = _zone_of(ctx, m["zone"].strip())
+        if zone is None:
+            ctx.changes.clear_session.add("time_zone_id")
+        else:
+            ctx.changes.set_session["time_zone_id"] = zone
         return _done(ctx, "SET TIME ZONE")
     if m := _PREPARE.match(text):
         inner = m["sql"].strip()
@@ -172,6 +178,31 @@ def run(ctx: Context, release: Callable[[], None]) -> StatementResult | None:
     if _CALL.match(text):
         raise ctx.fail("NOT_SUPPORTED", "Procedures are not supported by this coordinator")
     return None
+
+
+_OFFSET = re.compile(r"^INTERVAL\s+'([+-]?)(\d{1,2}):(\d{2})'\s+HOUR\s+TO\s+MINUTE$", re.IGNORECASE)
+
+
+def _zone_of(ctx: Context, text: str) -> str | None:
+    """The zone id ``SET TIME ZONE`` names; ``None`` for LOCAL."""
+    if text.upper() == "LOCAL":
+        return None
+    if m := _OFFSET.match(text):
+        hours, minutes = int(m.group(2)), int(m.group(3))
+        if hours > 14 or minutes > 59:
+            raise ctx.fail("INVALID_LITERAL", f"Invalid time zone offset interval: {text}")
+        return f"{m.group(1) or '+'}{hours:02d}:{minutes:02d}"
+    if text.startswith("'") and text.endswith("'") and len(text) >= 2:
+        zone = _unquote(text)
+        try:
+            ZoneInfo(zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            if not re.match(r"^[+-]\d{2}:\d{2}$", zone):
+                raise ctx.fail("INVALID_LITERAL", f"Time zone not supported: {zone}") from None
+        return zone
+    raise ctx.fail(
+        "TYPE_MISMATCH", f"Expected expression of varchar or interval day-time type: {text}"
+    )
 
 
 def _check_property(ctx: Context, name: str) -> None:

@@ -19,7 +19,7 @@ from prestoha.testing.coordinator.catalogs.information_schema import (
     information_schema_tables,
 )
 from prestoha.testing.coordinator.catalogs.memory import quote
-from prestoha.testing.coordinator.session import SessionChanges, SessionContext
+from prestoha.testing.coordinator.session import SessionChanges, SessionContext, session_zone
 from prestoha.testing.coordinator.sqlerrors import QueryError, position_of, user_error
 from prestoha.testing.coordinator.translate import ResolvedTable
 from prestoha.testing.coordinator.types import to_duckdb
@@ -180,7 +180,7 @@ class Context:
         values = {
             "version": self.engine.version,
             "user": self.session.user,
-            "time_zone": self.session.time_zone or "UTC",
+            "time_zone": session_zone(self.session),
         }
         if self.session.catalog:
             values["catalog"] = self.session.catalog

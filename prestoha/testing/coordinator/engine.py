@@ -37,6 +37,7 @@ from prestoha.testing.coordinator.session import (
     SessionChanges,
     SessionContext,
     StatementResult,
+    session_zone,
 )
 from prestoha.testing.coordinator.sqlerrors import QueryError, user_error
 from prestoha.testing.coordinator.translate import parse
@@ -175,7 +176,7 @@ class Engine:
         else:
             cur = self._con.cursor()
             release = cur.close
-        zone = session.time_zone or "UTC"
+        zone = session_zone(session)
         try:
             cur.execute(f"SET TimeZone = '{zone.replace(chr(39), '')}'")
         except duckdb.Error:

@@ -15,7 +15,7 @@ from sqlglot import exp
 from prestoha.testing.coordinator.context import Context
 from prestoha.testing.coordinator.duckerrors import from_duckdb_error
 from prestoha.testing.coordinator.inference import align
-from prestoha.testing.coordinator.session import Column, StatementResult
+from prestoha.testing.coordinator.session import Column, StatementResult, session_zone
 from prestoha.testing.coordinator.translate import ANON_PREFIX, Translation, translate
 from prestoha.testing.coordinator.types import TrinoType, from_duckdb, is_mapped, merge, parse_type
 from prestoha.testing.coordinator.values import row_encoder
@@ -128,7 +128,7 @@ def run_query(ctx: Context, tree: exp.Expression, release: Callable[[], None]) -
     parametric = ctx.session.parametric_datetime
     encode = row_encoder(
         [o.type for o in outputs],
-        ctx.session.time_zone or "UTC",
+        session_zone(ctx.session),
         parametric_datetime=parametric,
         as_text=[o.as_text for o in outputs],
     )
@@ -163,7 +163,7 @@ def static_result(
     """A result computed in Python: ``columns`` are (name, Trino type text) pairs."""
     types = [parse_type(t) for _, t in columns]
     parametric = ctx.session.parametric_datetime
-    encode = row_encoder(types, ctx.session.time_zone or "UTC", parametric_datetime=parametric)
+    encode = row_encoder(types, session_zone(ctx.session), parametric_datetime=parametric)
     outputs = [OutputColumn(n, t) for (n, _), t in zip(columns, types, strict=True)]
     return StatementResult(
         columns=to_columns(outputs, parametric),

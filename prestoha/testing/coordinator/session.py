@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Column", "SessionChanges", "SessionContext", "StatementResult"]
+__all__ = ["Column", "SessionChanges", "SessionContext", "StatementResult", "session_zone"]
 
 
 @dataclass
@@ -26,6 +26,11 @@ class SessionContext:
     client_tags: tuple[str, ...] = ()
     trace_token: str | None = None
     parametric_datetime: bool = True  # client sent capability PARAMETRIC_DATETIME
+
+
+def session_zone(session: SessionContext) -> str:
+    """The zone the statement runs in: ``SET TIME ZONE`` (``time_zone_id``), else the header."""
+    return session.properties.get("time_zone_id") or session.time_zone or "UTC"
 
 
 @dataclass

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import struct
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -105,14 +106,27 @@ def _timestamp(precision: int) -> Encoder:
     return enc
 
 
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
 def _timestamp_tz(precision: int, zone: str) -> Encoder:
     plain = _timestamp(precision)
     suffix = " " + zone
+    m = _OFFSET.match(zone)
+    if m is None:
 
-    def enc(v: datetime) -> str:
-        return str(plain(v)) + suffix
+        def enc(v: datetime) -> str:
+            return str(plain(v)) + suffix
 
-    return enc
+        return enc
+    # DuckDB knows no fixed-offset zones such as +05:30; shift the instant here instead.
+    sign = -1 if m.group(1) == "-" else 1
+    fixed = timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3))))
+
+    def shifted(v: datetime) -> str:
+        return str(plain(v.astimezone(fixed))) + suffix
+
+    return shifted
 
 
 def _interval_day(v: timedelta) -> str:
