@@ -402,6 +402,11 @@ class Cursor:
         return ex.coordinator.uri if ex and ex.coordinator else None
 
     @property
+    def trace_token(self) -> str | None:
+        """The ``X-Trino-Trace-Token`` every attempt of the last query carried."""
+        return self._execution.trace_token if self._execution else None
+
+    @property
     def attempts(self) -> tuple[errors.Attempt, ...]:
         """Every attempt of the last query, oldest first."""
         return tuple(self._execution.attempts) if self._execution else ()

@@ -115,6 +115,7 @@ class Execution:
         self._token: InFlight | None = None
         self._began = time.monotonic()
         self._reported = False
+        self._pending: errors.Error | None = None
 
     # -- the public face ------------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class Execution:
 
     def fetchmany(self, size: int) -> list[Any]:
         out: list[Any] = []
-        while len(out) < size and self._has_rows():
+        while len(out) < size and self._more(out):
             page = self._page
             assert page is not None
             take = page.rows[self._pos : self._pos + (size - len(out))]
@@ -179,7 +180,7 @@ class Execution:
 
     def fetchall(self) -> list[Any]:
         out: list[Any] = []
-        while self._has_rows():
+        while self._more(out):
             page = self._page
             assert page is not None
             take = page.rows[self._pos :]
@@ -208,7 +209,21 @@ class Execution:
 
     # -- streaming ---------------------------------------------------------------------
 
+    def _more(self, out: list[Any]) -> bool:
+        """``_has_rows`` for a batch: rows already taken into ``out`` are handed out
+        before an error is raised (on the next fetch), never dropped."""
+        try:
+            return self._has_rows()
+        except errors.Error as exc:
+            if not out:
+                raise
+            self._pending = exc
+            return False
+
     def _has_rows(self) -> bool:
+        if self._pending is not None:
+            exc, self._pending = self._pending, None
+            raise exc
         if self._closed:
             raise errors.ProgrammingError("the cursor's query was closed")
         while True:
@@ -237,7 +252,7 @@ class Execution:
             self._done = True
             self._release()
             return
-        failure = self._record_failure(event, self.coordinator)
+        failure = self._record_failure(event, self.coordinator, runner.started)
         self._decide(failure, self.coordinator, runner.query_id)
         self.failovers += 1
         events.emit(
@@ -382,8 +397,17 @@ class Execution:
             return None
 
     def _diverged(self, why: str) -> None:
-        if self._runner is not None:
-            self._runner.abandon(cancel=True)
+        runner = self._runner
+        if runner is not None:
+            runner.abandon(cancel=True)
+            self.attempts.append(
+                errors.Attempt(
+                    runner.coordinator.uri,
+                    f"rows diverged: {why}",
+                    time.monotonic() - runner.started,
+                    runner.query_id,
+                )
+            )
         raise errors.ResultDivergedError(
             f"cannot resume the read: {why}; the order of its rows is not deterministic "
             "(add ORDER BY on a unique key, or connect with resume='restart-only')",
@@ -450,13 +474,17 @@ class Execution:
             self._ctx.cluster.done(token)
 
     def _record_failure(
-        self, event: AttemptFailed, coordinator: Coordinator, started: float | None = None
+        self, event: AttemptFailed, coordinator: Coordinator, started: float
     ) -> Failure:
         if isinstance(event.exc, _Abandoned):
             failure = Failure(FailureKind.LOST, event.phase, str(event.exc))
         else:
             failure = classify(event.exc, event.phase)
-        elapsed = time.monotonic() - (started if started is not None else time.monotonic())
+        elapsed = time.monotonic() - started
+        last = self.attempts[-1] if self.attempts else None
+        if last is not None and not last.error and last.query_id == event.query_id:
+            # The attempt that looked fine when its first rows came failed later on.
+            self.attempts.pop()
         self.attempts.append(
             errors.Attempt(coordinator.uri, failure.reason, elapsed, event.query_id)
         )

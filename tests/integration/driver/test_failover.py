@@ -1,0 +1,306 @@
+"""The failover driver against real processes: ZooKeeper, emulated coordinators, agents."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import prestoha
+from prestoha.testing.cluster import LocalCluster
+from prestoha.testing.coordinator import EmulatorAdmin
+
+from .conftest import journal_entries, marker, wait_until
+
+pytestmark = pytest.mark.integration
+
+Connect = Callable[..., prestoha.Connection]
+
+
+def _leader_index(cluster: LocalCluster) -> int:
+    leader = cluster.wait_for_leader(30)
+    return cluster.index(leader.node_id)
+
+
+def test_leader_kill_under_read_load_fails_no_query(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect()
+    done: list[tuple[str, str | None, int]] = []
+    failed: list[BaseException] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        cur = conn.cursor()
+        while not stop.is_set():
+            try:
+                cur.execute("SELECT count(*) FROM nation")
+                assert cur.fetchall() == [[25]]
+                assert cur.trace_token is not None
+                done.append((cur.trace_token, cur.coordinator, len(cur.attempts)))
+            except BaseException as exc:
+                failed.append(exc)
+                return
+
+    threads = [threading.Thread(target=loop) for _ in range(4)]
+    for t in threads:
+        t.start()
+    wait_until(lambda: len(done) > 20, 30, "queries before the kill")
+    old = _leader_index(healthy)
+    old_uri = healthy.coordinators[old]
+    healthy.kill(old)
+    before = len(done)
+    wait_until(
+        lambda: any(node != old_uri for _, node, _ in done[before:]) or bool(failed),
+        30,
+        "queries served by a new leader",
+    )
+    wait_until(lambda: len(done) > before + 40 or bool(failed), 30, "more queries after the kill")
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert failed == []
+    assert healthy.wait_for_leader(30).uri != old_uri
+    # No query ran more often on a surviving coordinator than it had attempts.
+    attempts = {token: n for token, _, n in done}
+    seen: Counter[str] = Counter()
+    for i, uri in enumerate(healthy.coordinators):
+        if i == old:
+            continue
+        for q in EmulatorAdmin(uri).queries():
+            if q.get("trace_token") in attempts:
+                seen[q["trace_token"]] += 1
+    assert seen, "the survivors recorded none of the queries"
+    assert all(seen[t] <= attempts[t] for t in seen)
+
+
+ORDERED = (
+    "SELECT orderkey, custkey, totalprice, orderdate FROM tpch.sf1.orders "
+    "ORDER BY orderkey LIMIT 1000000"
+)
+
+
+def _digest(rows: list[Any]) -> str:
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def _read(cur: prestoha.Cursor, out: list[Any]) -> None:
+    while batch := cur.fetchmany(50_000):
+        out.extend(batch)
+
+
+@pytest.mark.slow
+def test_kill_mid_stream_resumes_with_exactly_the_fault_free_rows(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute(ORDERED)
+    expected: list[Any] = []
+    _read(cur, expected)
+    assert len(expected) == 1_000_000
+
+    cur.execute(ORDERED)
+    got = cur.fetchmany(300_000)
+    served_by = cur.coordinator
+    assert served_by is not None
+    healthy.kill(healthy.coordinators.index(served_by))
+    _read(cur, got)
+    assert len(got) == 1_000_000
+    assert _digest(got) == _digest(expected)
+    assert cur.coordinator != served_by
+    assert len(cur.attempts) >= 2
+
+
+def test_unordered_read_that_comes_back_different_raises_diverged(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("SELECT orderkey FROM tpch.sf1.orders ORDER BY random() LIMIT 1000000")
+    assert len(cur.fetchmany(1000)) == 1000
+    served_by = cur.coordinator
+    assert served_by is not None
+    healthy.kill(healthy.coordinators.index(served_by))
+    handed = 1000
+    with pytest.raises(prestoha.ResultDivergedError) as info:
+        while batch := cur.fetchmany(10_000):
+            handed += len(batch)
+    # rows already fetched before the kill are still handed out, then the resume fails
+    assert info.value.rows_compared == handed
+    assert handed < 1_000_000
+    assert "ORDER BY" in str(info.value)
+
+
+def test_hung_leader_reads_complete_on_the_next_leader(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect(failover_timeout=20.0, request_timeout=2.0)
+    cur = conn.cursor()
+    cur.execute("SELECT 1")
+    assert cur.fetchall() == [[1]]
+    old = _leader_index(healthy)
+    healthy.stop(old)
+    try:
+        for _ in range(5):
+            cur.execute("SELECT count(*) FROM region")
+            assert cur.fetchall() == [[5]]
+            assert cur.coordinator != healthy.coordinators[old]
+    finally:
+        healthy.cont(old)
+
+
+def _big_insert(mark: str) -> str:
+    return f"INSERT INTO lake.default.lost {mark} SELECT orderkey, comment FROM tpch.sf1.orders"
+
+
+def test_write_lost_after_it_began_raises_outcome_unknown_and_never_reruns(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE IF NOT EXISTS lake.default.lost (k bigint, v varchar)")
+    mark = marker()
+    raised: list[BaseException] = []
+
+    def insert() -> None:
+        try:
+            conn.cursor().execute(_big_insert(mark))
+        except BaseException as exc:
+            raised.append(exc)
+
+    t = threading.Thread(target=insert)
+    t.start()
+    wait_until(lambda: bool(journal_entries(healthy, mark)), 30, "the INSERT to start")
+    node = journal_entries(healthy, mark)[0]["node_id"]
+    healthy.kill(healthy.index(node))
+    t.join(60)
+    assert len(raised) == 1
+    err = raised[0]
+    assert isinstance(err, prestoha.QueryOutcomeUnknownError)
+    assert err.node == healthy.coordinators[healthy.index(node)]
+    assert "not run again" in str(err)
+    healthy.wait_for_leader(30, not_node=node)
+    time.sleep(1.0)  # a resubmission, if there were one, would have reached the journal by now
+    assert len(journal_entries(healthy, mark)) == 1
+
+
+def test_write_refused_before_registration_runs_exactly_once(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE IF NOT EXISTS lake.default.once (k bigint)")
+    leader = _leader_index(healthy)
+
+    healthy.fail_next(leader, 1, 503)
+    mark = marker()
+    cur.execute(f"INSERT INTO lake.default.once {mark} VALUES 1")
+    assert cur.rowcount == 1
+    assert cur.attempts[0].error.startswith("HTTP 503")
+    assert len(cur.attempts) == 2
+    assert len(journal_entries(healthy, mark)) == 1
+
+    healthy.kill(leader)
+    mark = marker()
+    cur.execute(f"INSERT INTO lake.default.once {mark} VALUES 2")
+    assert cur.rowcount == 1
+    assert cur.coordinator != healthy.coordinators[leader]
+    entries = journal_entries(healthy, mark)
+    assert len(entries) == 1
+    assert entries[0]["trace_token"] == cur.trace_token
+
+
+def test_session_state_survives_a_failover(healthy: LocalCluster, connect: Connect) -> None:
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("USE tpch.sf1")
+    cur.execute("SET SESSION query_max_run_time = '1h'")
+    cur.execute("PREPARE by_key FROM SELECT orderkey FROM orders WHERE orderkey = ?")
+    cur.execute("SELECT count(*) FROM orders")
+    assert cur.fetchall() == [[1_500_000]]
+    before = cur.coordinator
+    assert before is not None
+    healthy.kill(healthy.coordinators.index(before))
+
+    cur.execute("SELECT count(*) FROM orders")
+    assert cur.fetchall() == [[1_500_000]]
+    assert cur.coordinator != before
+    cur.execute("SHOW SESSION LIKE 'query_max_run_time'")
+    assert cur.fetchall()[0][1] == "1h"
+    cur.execute("EXECUTE by_key USING 7")
+    assert cur.fetchall() == [[7]]
+
+
+def test_restart_that_forgets_queries_resumes_reads(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute(ORDERED)
+    first = cur.fetchmany(100_000)
+    served_by = cur.coordinator
+    assert served_by is not None
+    healthy.restart(healthy.coordinators.index(served_by))
+    rest: list[Any] = []
+    _read(cur, rest)
+    rows = first + rest
+    assert len(rows) == 1_000_000
+    assert [r[0] for r in rows[99_998:100_002]] == sorted(r[0] for r in rows[99_998:100_002])
+    # refused while it restarted, or 404 Query not found once it was back: either way lost
+    assert len(cur.attempts) >= 2
+    assert cur.attempts[0].error
+
+
+def test_restart_that_forgets_queries_fails_a_running_write(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect()
+    conn.cursor().execute("CREATE TABLE IF NOT EXISTS lake.default.lost (k bigint, v varchar)")
+    mark = marker()
+    raised: list[BaseException] = []
+
+    def insert() -> None:
+        try:
+            conn.cursor().execute(_big_insert(mark))
+        except BaseException as exc:
+            raised.append(exc)
+
+    t = threading.Thread(target=insert)
+    t.start()
+    wait_until(lambda: bool(journal_entries(healthy, mark)), 30, "the INSERT to start")
+    node = journal_entries(healthy, mark)[0]["node_id"]
+    healthy.restart(healthy.index(node))
+    t.join(60)
+    assert len(raised) == 1
+    assert isinstance(raised[0], prestoha.QueryOutcomeUnknownError)
+    assert len(journal_entries(healthy, mark)) == 1
+
+
+def test_a_starting_coordinator_sends_reads_elsewhere(healthy: LocalCluster) -> None:
+    starting = healthy.coordinators[0]
+    admin = EmulatorAdmin(starting)
+    admin.set_faults(starting=True)
+    conn = prestoha.connect(hosts=healthy.coordinators, mode="any", user="test", catalog="tpch")
+    try:
+        cur = conn.cursor()
+        served = []
+        for _ in range(20):
+            cur.execute("SELECT count(*) FROM tiny.nation")
+            assert cur.fetchall() == [[25]]
+            served.append(cur.coordinator)
+            for a in cur.attempts[:-1]:
+                assert a.node == starting
+                assert a.error.startswith("SERVER_STARTING_UP")
+        assert starting not in served
+    finally:
+        admin.reset()
+        conn.close()
