@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,52 +73,69 @@ def execute_query(
 
 
 class _Stream:
-    """Lazily fetches and encodes rows; ``stop`` may be called from another thread."""
+    """Rows fetched from DuckDB a batch at a time and encoded lazily.
+
+    :meth:`close` may be called from another thread while a consumer is inside ``next()``: it
+    never touches the generator, only flags the stop, interrupts DuckDB and releases the
+    cursor under the same lock the generator holds while fetching.
+    """
 
     def __init__(
         self,
+        cur: Any,
         result: Any,
         encode: Callable[[Sequence[Any]], list[Any]],
         sql: str,
         release: Callable[[], None],
     ) -> None:
+        self.cur = cur
         self.result = result
         self.encode = encode
         self.sql = sql
         self.release = release
-        self.stopped = threading.Event()
+        self.stopped = False
         self.released = False
         self.lock = threading.Lock()
 
-    def rows(self) -> Generator[list[Any], None, None]:
+    def rows(self) -> Iterator[list[Any]]:
+        """The encoded rows (a generator)."""
         encode = self.encode
         try:
-            while not self.stopped.is_set():
-                try:
-                    batch = self.result.fetchmany(FETCH_ROWS)
-                except duckdb.Error as err:
-                    if self.stopped.is_set():
+            while True:
+                with self.lock:
+                    if self.stopped or self.released:
                         return
-                    raise from_duckdb_error(err, self.sql) from None
-                if not batch:
+                    try:
+                        raw = self.result.fetchmany(FETCH_ROWS)
+                    except duckdb.Error as err:
+                        if self.stopped:
+                            return
+                        raise from_duckdb_error(err, self.sql) from None
+                if not raw:
                     return
-                for row in batch:
-                    yield encode(row)
+                yield from map(encode, raw)
         finally:
-            self._release()
+            with self.lock:
+                self._release_locked()
 
-    def _release(self) -> None:
-        with self.lock:
-            if self.released:
-                return
-            self.released = True
+    def _release_locked(self) -> None:
+        if self.released:
+            return
+        self.released = True
         try:
             self.release()
         except Exception:  # releasing must never fail the statement
             log.debug("releasing a DuckDB cursor failed", exc_info=True)
 
-    def stop(self) -> None:
-        self.stopped.set()
+    def close(self) -> None:
+        """Stop producing rows and release the cursor (safe from any thread, repeatable)."""
+        self.stopped = True
+        try:
+            self.cur.interrupt()
+        except Exception:
+            log.debug("interrupting a DuckDB cursor failed", exc_info=True)
+        with self.lock:
+            self._release_locked()
 
 
 def run_query(ctx: Context, tree: exp.Expression, release: Callable[[], None]) -> StatementResult:
@@ -132,19 +148,9 @@ def run_query(ctx: Context, tree: exp.Expression, release: Callable[[], None]) -
         parametric_datetime=parametric,
         as_text=[o.as_text for o in outputs],
     )
-    stream = _Stream(result, encode, ctx.sql, release)
+    stream = _Stream(ctx.cur, result, encode, ctx.sql, release)
     rows = stream.rows()
-
-    def close() -> None:
-        stream.stop()
-        try:
-            ctx.cur.interrupt()
-        except Exception:
-            log.debug("interrupting a DuckDB cursor failed", exc_info=True)
-        # ValueError: being iterated in another thread, which sees the stop flag next batch.
-        with contextlib.suppress(ValueError):
-            rows.close()
-        stream._release()
+    close = stream.close
 
     return StatementResult(
         columns=to_columns(outputs, parametric),
