@@ -71,6 +71,7 @@ def _sandbox_info(c: Any) -> dict[str, Any]:
             for i, uri in enumerate(c.coordinators)
         ],
         "zookeeper_pids": c.zookeeper.pids(),
+        "pids": c.pids(),
         "directory": str(c.directory),
     }
 

@@ -320,9 +320,13 @@ class LocalCluster:
         """SIGKILL ZooKeeper node ``j``."""
         self.zookeeper.kill(j)
 
-    def restart_zookeeper(self, j: int) -> None:
-        """Start ZooKeeper node ``j`` again with its data and wait until it serves."""
-        self.zookeeper.restart(j)
+    def restart_zookeeper(self, j: int, wait: bool = True) -> None:
+        """Start ZooKeeper node ``j`` again with its data and (``wait``) until it serves.
+
+        A node of an ensemble serves only once a quorum runs: restarting every node of a
+        dead ensemble takes ``wait=False`` for all but the last.
+        """
+        self.zookeeper.restart(j, wait=wait)
 
     def heal(self, timeout: float = 60.0) -> Topology:
         """Undo every fault: ZooKeeper nodes, coordinators and agents running, switches off.

@@ -3,7 +3,8 @@
 Installed with prestoha and loaded by pytest automatically (entry point ``pytest11``).
 The fixtures are documented in docs/testing.md:
 
-- ``zookeeper``: a one-node ZooKeeper server (:class:`~prestoha.testing.zookeeper.ZooKeeperEnsemble`)
+- ``zookeeper``: a one-node ZooKeeper server (a
+  :class:`~prestoha.testing.zookeeper.ZooKeeperEnsemble`)
 - ``zookeeper_ensemble``: a three-node ensemble on loopback
 - ``coordinator``: one emulated coordinator process (``.uri``, ``.admin``, ``.kill()``...)
 - ``local_cluster``: a :class:`~prestoha.testing.cluster.LocalCluster` (1 ZooKeeper node,
