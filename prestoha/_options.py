@@ -11,6 +11,7 @@ import contextlib
 import getpass
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,7 +89,10 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
             raise ConfigurationError(name, "unknown option", ", ".join(close))
 
     zk = _optional_str(opts, "zk", join_lists=True)
-    hosts = _hosts(opts.get("hosts"))
+    http_scheme = _optional_str(opts, "http_scheme")
+    if http_scheme is not None:
+        _choice("http_scheme", http_scheme, ("http", "https"))
+    hosts = _hosts(opts.get("hosts"), http_scheme)
     if zk and hosts:
         raise ConfigurationError("hosts", "give either zk= or hosts=, not both")
     if not zk and not hosts:
@@ -101,9 +105,6 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
     _choice("resume", resume, RESUMES)
 
     auth = opts.get("auth")
-    http_scheme = _optional_str(opts, "http_scheme")
-    if http_scheme is not None:
-        _choice("http_scheme", http_scheme, ("http", "https"))
     allow_insecure = _bool(opts, "allow_insecure_auth", False)
     if auth is not None and not allow_insecure:
         insecure = [h for h in hosts if h.startswith("http://")]
@@ -220,17 +221,27 @@ def _root(value: Any) -> str:
     return value
 
 
-def _hosts(value: Any) -> tuple[str, ...]:
+_HOST_RE = re.compile(r"^(?:(https?)://)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?/?$")
+
+
+def _hosts(value: Any, scheme: str | None) -> tuple[str, ...]:
+    """Coordinator URIs from ``host:port`` or ``http(s)://host:port`` items."""
+    accepted = "host:port or http(s)://host:port"
     if value is None or value == "":
         return ()
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
-        raise ConfigurationError("hosts", f"{type(value).__name__}", "a list of host:port or URLs")
+        raise ConfigurationError("hosts", f"{type(value).__name__}", accepted)
     out = []
     for item in items:
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigurationError("hosts", f"{item!r}", "host:port or http(s)://host:port")
-        out.append(item.strip())
+        if not isinstance(item, str):
+            raise ConfigurationError("hosts", f"{item!r}", accepted)
+        match = _HOST_RE.match(item.strip())
+        if match is None or (match.group(3) and not 0 < int(match.group(3)) < 65536):
+            raise ConfigurationError("hosts", f"{item!r} is not a coordinator address", accepted)
+        given, host, port = match.groups()
+        chosen = given or scheme or ("https" if port == "443" else "http")
+        out.append(f"{chosen}://{host}:{port or (443 if chosen == 'https' else 8080)}")
     return tuple(out)
 
 

@@ -240,6 +240,13 @@ class Connection:
             raise errors.InterfaceError("the connection is closed")
 
     def _pool(self, coordinator: Coordinator) -> requests.Session:
+        opts = self.options
+        if opts.auth is not None and coordinator.scheme != "https" and not opts.allow_insecure_auth:
+            raise errors.ConfigurationError(
+                "auth",
+                f"credentials would go in the clear to {coordinator.uri}",
+                "https coordinators, or allow_insecure_auth=True",
+            )
         with self._lock:
             pool = self._pools.get(coordinator.uri)
             if pool is None:
@@ -311,18 +318,10 @@ def _roles(roles: dict[str, str] | str | None) -> dict[str, str]:
     return dict(roles)
 
 
-def _normalise_host(host: str, scheme: str | None) -> str:
-    if "://" in host:
-        return host.rstrip("/")
-    port = host.rsplit(":", 1)[1] if ":" in host else ""
-    chosen = scheme or ("https" if port == "443" else "http")
-    return f"{chosen}://{host}"
-
-
 def _discovery_key(options: Options) -> tuple[Any, ...]:
     if options.zk:
         return ("zk", options.zk, options.root, options.cluster, options.allowed_hosts)
-    return ("static", tuple(_normalise_host(h, options.http_scheme) for h in options.hosts))
+    return ("static", options.hosts)
 
 
 def _make_discovery(options: Options) -> Discovery:
@@ -339,9 +338,7 @@ def _make_discovery(options: Options) -> Discovery:
         )
     from prestoha.discovery.static import StaticDiscovery
 
-    return StaticDiscovery(
-        [_normalise_host(h, options.http_scheme) for h in options.hosts], option="hosts"
-    )
+    return StaticDiscovery(list(options.hosts), option="hosts")
 
 
 class Cursor:

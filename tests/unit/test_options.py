@@ -24,7 +24,7 @@ def test_defaults_for_zookeeper() -> None:
 
 def test_static_hosts_default_to_leader_preferred() -> None:
     o = parse_options({"hosts": "c1:8080, c2:8080"})
-    assert o.hosts == ("c1:8080", "c2:8080")
+    assert o.hosts == ("http://c1:8080", "http://c2:8080")
     assert o.mode == "leader-preferred"
 
 
@@ -92,3 +92,31 @@ def test_trino_compat_options_are_accepted() -> None:
         {"zk": "z:2181", "heartbeat_interval": 10, "legacy_prepared_statements": True}
     )
     assert o.zk == "z:2181"
+
+
+@pytest.mark.parametrize(
+    ("given", "uri"),
+    [
+        ("c1", "http://c1:8080"),
+        ("c1:443", "https://c1:443"),
+        ("https://c1", "https://c1:443"),
+        ("http://10.0.0.1:8081/", "http://10.0.0.1:8081"),
+        ("[::1]:8080", "http://[::1]:8080"),
+    ],
+)
+def test_hosts_become_uris(given: str, uri: str) -> None:
+    assert parse_options({"hosts": [given]}).hosts == (uri,)
+
+
+@pytest.mark.parametrize("bad", ["not a host", "ftp://c1:21", "c1:99999", "c1:8080/x/y", ""])
+def test_malformed_hosts_are_refused(bad: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_options({"hosts": [bad]})
+    assert info.value.option == "hosts"
+
+
+def test_auth_to_a_bare_host_is_plain_http_and_refused() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_options({"hosts": ["c1:8080"], "auth": object()})
+    assert info.value.option == "auth"
+    assert parse_options({"hosts": ["c1:8443"], "auth": object(), "http_scheme": "https"}).auth

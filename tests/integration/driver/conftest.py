@@ -11,18 +11,10 @@ import prestoha
 from prestoha.testing.cluster import LocalCluster
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    with LocalCluster(3) as lc:
-        yield lc
-
-
 @pytest.fixture
-def healthy(cluster: LocalCluster) -> Iterator[LocalCluster]:
-    """The module's cluster with every fault undone before and after the test."""
-    cluster.heal()
-    yield cluster
-    cluster.heal()
+def healthy(local_cluster: LocalCluster) -> LocalCluster:
+    """The session's shared cluster (the plugin heals it before each test)."""
+    return local_cluster
 
 
 @pytest.fixture
