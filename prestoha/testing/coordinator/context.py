@@ -8,6 +8,7 @@ error name and message (``Catalog 'x' not found``, ``Schema 'x' does not exist``
 from __future__ import annotations
 
 import itertools
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Context"]
 
 _virtual_ids = itertools.count(1)
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
 
 
 class Context:
@@ -53,8 +55,18 @@ class Context:
     # -- errors ----------------------------------------------------------------------------
 
     def fail(self, error_name: str, message: str, node: Any = None) -> QueryError:
-        """An error positioned at ``node`` (when it carries a position)."""
+        """An error positioned at ``node`` (a sqlglot node or a ``(line, column)`` pair)."""
+        if isinstance(node, tuple):
+            return user_error(error_name, message, node)
         return user_error(error_name, message, position_of(self.sql, node))
+
+    @property
+    def statement_start(self) -> tuple[int, int]:
+        """Where the statement begins (Trino positions DDL errors there)."""
+        head = _LEADING.match(self.sql)
+        offset = head.end() if head else 0
+        line = self.sql.count("\n", 0, offset) + 1
+        return line, offset - (self.sql.rfind("\n", 0, offset) + 1) + 1
 
     # -- catalogs --------------------------------------------------------------------------
 

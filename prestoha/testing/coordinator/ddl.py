@@ -69,7 +69,9 @@ def _create_schema(ctx: Context, tree: exp.Create) -> StatementResult:
         if tree.args.get("exists"):
             return _done(ctx, "CREATE SCHEMA")
         raise ctx.fail(
-            "SCHEMA_ALREADY_EXISTS", f"Schema '{catalog}.{schema}' already exists", tree.this
+            "SCHEMA_ALREADY_EXISTS",
+            f"Schema '{catalog}.{schema}' already exists",
+            ctx.statement_start,
         )
     cat.create_schema(ctx.cur, schema)
     return _done(ctx, "CREATE SCHEMA")
@@ -90,7 +92,9 @@ def _drop_schema(ctx: Context, tree: exp.Drop) -> StatementResult:
     if not ctx.schema_exists(catalog, schema):
         if tree.args.get("exists"):
             return _done(ctx, "DROP SCHEMA")
-        raise ctx.fail("SCHEMA_NOT_FOUND", f"Schema '{catalog}.{schema}' does not exist", node)
+        raise ctx.fail(
+            "SCHEMA_NOT_FOUND", f"Schema '{catalog}.{schema}' does not exist", ctx.statement_start
+        )
     cat.drop_schema(ctx.cur, schema, bool(tree.args.get("cascade")))
     return _done(ctx, "DROP SCHEMA")
 
@@ -134,7 +138,9 @@ def _create_table(ctx: Context, tree: exp.Create) -> StatementResult:
         if tree.args.get("exists"):
             return _done(ctx, "CREATE TABLE")
         raise ctx.fail(
-            "TABLE_ALREADY_EXISTS", f"Table '{catalog}.{schema}.{table}' already exists", node
+            "TABLE_ALREADY_EXISTS",
+            f"Table '{catalog}.{schema}.{table}' already exists",
+            ctx.statement_start,
         )
     columns: list[ColumnInfo] = []
     for item in spec.expressions:
@@ -149,7 +155,9 @@ def _create_table(ctx: Context, tree: exp.Create) -> StatementResult:
     for name in names:
         if names.count(name) > 1:
             raise ctx.fail(
-                "DUPLICATE_COLUMN_NAME", f"Column name '{name}' specified more than once", node
+                "DUPLICATE_COLUMN_NAME",
+                f"Column name '{name}' specified more than once",
+                ctx.statement_start,
             )
     if not cat.writable:
         raise ctx.fail("NOT_SUPPORTED", "This connector does not support creating tables", node)
@@ -163,7 +171,9 @@ def _create_view(ctx: Context, tree: exp.Create) -> StatementResult:
     replace = bool(tree.args.get("replace"))
     if exists and not replace:
         raise ctx.fail(
-            "TABLE_ALREADY_EXISTS", f"View '{catalog}.{schema}.{view}' already exists", node
+            "TABLE_ALREADY_EXISTS",
+            f"View '{catalog}.{schema}.{view}' already exists",
+            ctx.statement_start,
         )
     query = tree.args["expression"]
     duck_sql = translate(query, ctx.resolve_table, ctx.session_values()).duck_sql
@@ -187,7 +197,9 @@ def _drop_table(ctx: Context, tree: exp.Drop, kind: str) -> StatementResult:
         if tree.args.get("exists") and found is None:
             return _done(ctx, f"DROP {kind}")
         raise ctx.fail(
-            "TABLE_NOT_FOUND", f"{noun} '{catalog}.{schema}.{table}' does not exist", node
+            "TABLE_NOT_FOUND",
+            f"{noun} '{catalog}.{schema}.{table}' does not exist",
+            ctx.statement_start,
         )
     if kind == "VIEW":
         cat.drop_view(ctx.cur, schema, table)
@@ -205,7 +217,9 @@ def _alter(ctx: Context, tree: exp.Alter) -> StatementResult:
         if tree.args.get("exists"):
             return _done(ctx, "ALTER TABLE")
         raise ctx.fail(
-            "TABLE_NOT_FOUND", f"Table '{catalog}.{schema}.{table}' does not exist", node
+            "TABLE_NOT_FOUND",
+            f"Table '{catalog}.{schema}.{table}' does not exist",
+            ctx.statement_start,
         )
     names = {c.name for c in cols}
     update_type = "ALTER TABLE"
@@ -216,7 +230,9 @@ def _alter(ctx: Context, tree: exp.Alter) -> StatementResult:
                 if action.args.get("exists"):
                     continue
                 raise ctx.fail(
-                    "COLUMN_ALREADY_EXISTS", f"Column '{column.name}' already exists", action
+                    "COLUMN_ALREADY_EXISTS",
+                    f"Column '{column.name}' already exists",
+                    ctx.statement_start,
                 )
             cat.add_column(ctx.cur, schema, table, column)
             update_type = "ADD COLUMN"
@@ -232,15 +248,23 @@ def _alter(ctx: Context, tree: exp.Alter) -> StatementResult:
         elif isinstance(action, exp.RenameColumn):
             old, new = action.this.name, action.args["to"].name
             if old not in names:
-                raise ctx.fail("COLUMN_NOT_FOUND", f"Column '{old}' does not exist", action)
+                raise ctx.fail(
+                    "COLUMN_NOT_FOUND", f"Column '{old}' does not exist", ctx.statement_start
+                )
             if new in names:
-                raise ctx.fail("COLUMN_ALREADY_EXISTS", f"Column '{new}' already exists", action)
+                raise ctx.fail(
+                    "COLUMN_ALREADY_EXISTS", f"Column '{new}' already exists", ctx.statement_start
+                )
             cat.rename_column(ctx.cur, schema, table, old, new)
             update_type = "RENAME COLUMN"
         elif isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
             for col in action.expressions:
                 if col.name not in names:
-                    raise ctx.fail("COLUMN_NOT_FOUND", f"Column '{col.name}' does not exist", col)
+                    raise ctx.fail(
+                        "COLUMN_NOT_FOUND",
+                        f"Column '{col.name}' does not exist",
+                        ctx.statement_start,
+                    )
                 if len(names) == 1:
                     raise ctx.fail("NOT_SUPPORTED", "Cannot drop the only column in a table", col)
                 cat.drop_column(ctx.cur, schema, table, col.name)
@@ -260,7 +284,9 @@ def _comment(ctx: Context, tree: exp.Comment) -> StatementResult:
     cat = ctx.require_schema(catalog, schema, node)
     if cat.columns(ctx.cur, schema, table) is None:
         raise ctx.fail(
-            "TABLE_NOT_FOUND", f"Table '{catalog}.{schema}.{table}' does not exist", node
+            "TABLE_NOT_FOUND",
+            f"Table '{catalog}.{schema}.{table}' does not exist",
+            ctx.statement_start,
         )
     value = tree.expression
     comment = None if isinstance(value, exp.Null) else str(value.name)

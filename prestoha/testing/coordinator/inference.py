@@ -111,6 +111,8 @@ class _Finder:
             query = query.this
         if isinstance(query, exp.SetOperation):
             return self.items(query.this)
+        if isinstance(query, exp.Values):
+            return list(self.values(query))
         if not isinstance(query, exp.Select):
             return []
         sources = self.sources(query)
@@ -171,6 +173,14 @@ class _Finder:
                 found[node.alias_or_name] = named
             elif isinstance(node, exp.Subquery):
                 found[node.alias_or_name] = self.named(node.this)
+            elif isinstance(node, exp.Values):
+                alias = node.args.get("alias")
+                columns = [c.name for c in alias.columns] if alias else []
+                hints = self.values(node)
+                if len(columns) == len(hints):
+                    found[node.alias_or_name] = list(zip(columns, hints, strict=True))
+                else:
+                    found[node.alias_or_name or f"__{len(found)}"] = None
             else:
                 found[node.alias_or_name or f"__{len(found)}"] = None
         return found
@@ -185,6 +195,19 @@ class _Finder:
             if cols is None:
                 return None
             out.extend(cols)
+        return out
+
+    def values(self, node: exp.Values) -> list[TrinoType | None]:
+        """Column hints of a VALUES list: the common type of each column's literals."""
+        rows = [r.expressions if isinstance(r, exp.Tuple) else [r] for r in node.expressions]
+        width = len(rows[0]) if rows else 0
+        if any(len(r) != width for r in rows):
+            return []
+        out: list[TrinoType | None] = []
+        for i in range(width):
+            column = [self.hint(r[i], {}) for r in rows]
+            common = _common(column)
+            out.append(None if common is _UNKNOWN else common)
         return out
 
     def hint(

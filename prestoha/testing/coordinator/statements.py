@@ -18,7 +18,7 @@ from prestoha.testing.coordinator.context import Context
 from prestoha.testing.coordinator.queries import OutputColumn, execute_query, to_columns
 from prestoha.testing.coordinator.session import StatementResult
 from prestoha.testing.coordinator.translate import translate
-from prestoha.testing.coordinator.types import to_duckdb
+from prestoha.testing.coordinator.types import insertable, to_duckdb
 
 __all__ = ["count_result", "run", "shaped_select"]
 
@@ -61,29 +61,36 @@ def target(ctx: Context, node: exp.Table) -> tuple[Catalog, str, str, list[Colum
     cat = ctx.require_schema(catalog, schema, node)
     cols = cat.columns(ctx.cur, schema, table) if schema != "information_schema" else None
     if cols is None:
-        raise ctx.fail(
-            "TABLE_NOT_FOUND", f"Table '{catalog}.{schema}.{table}' does not exist", node
-        )
+        message = f"Table '{catalog}.{schema}.{table}' does not exist"
+        raise ctx.fail("TABLE_NOT_FOUND", message, ctx.statement_start)
     if not cat.writable:
-        raise ctx.fail(
-            "NOT_SUPPORTED", "This connector does not support modifying table rows", node
-        )
+        message = "This connector does not support modifying table rows"
+        raise ctx.fail("NOT_SUPPORTED", message, ctx.statement_start)
     return cat, schema, table, cols
 
 
 def shaped_select(
-    ctx: Context, query: exp.Expression, columns: list[ColumnInfo], chosen: list[str] | None
+    ctx: Context,
+    query: exp.Expression,
+    columns: list[ColumnInfo],
+    chosen: list[str] | None,
+    where: Any = None,
 ) -> tuple[str, list[OutputColumn]]:
     """DuckDB SQL producing ``query``'s rows as the table's columns (order and storage types)."""
     _, outputs, translation = execute_query(ctx, query)
     names = chosen if chosen is not None else [c.name for c in columns]
-    if len(outputs) != len(names):
-        table_types = ", ".join(c.type.display() for c in columns if c.name in names)
+    by_name = {c.name: c for c in columns}
+    targets = [by_name[n].type for n in names if n in by_name]
+    if len(outputs) != len(names) or not all(
+        insertable(o.type, t) for o, t in zip(outputs, targets, strict=False)
+    ):
+        table_types = ", ".join(t.display() for t in targets)
         query_types = ", ".join(o.type.display() for o in outputs)
         raise ctx.fail(
             "TYPE_MISMATCH",
             f"Insert query has mismatched column types: Table: [{table_types}], "
             f"Query: [{query_types}]",
+            where,
         )
     source = {name: f'"__q{i}"' for i, name in enumerate(names)}
     picks = []
@@ -107,7 +114,7 @@ def _insert(ctx: Context, tree: exp.Insert) -> StatementResult:
         if name not in known:
             raise ctx.fail("COLUMN_NOT_FOUND", f"Insert column name does not exist: {name}", into)
     query = tree.expression
-    sql, _ = shaped_select(ctx, query, cols, chosen)
+    sql, _ = shaped_select(ctx, query, cols, chosen, ctx.statement_start)
     return count_result(ctx, "INSERT", cat.insert(ctx.cur, schema, table, sql))
 
 
@@ -169,9 +176,8 @@ def _create_table_as(ctx: Context, tree: exp.Create) -> StatementResult:
     if cat.columns(ctx.cur, schema, table) is not None:
         if tree.args.get("exists"):
             return count_result(ctx, "CREATE TABLE", 0)
-        raise ctx.fail(
-            "TABLE_ALREADY_EXISTS", f"Table '{catalog}.{schema}.{table}' already exists", spec
-        )
+        message = f"Table '{catalog}.{schema}.{table}' already exists"
+        raise ctx.fail("TABLE_ALREADY_EXISTS", message, ctx.statement_start)
     _, outputs, _ = execute_query(ctx, tree.expression.copy())
     if names is not None and len(names) != len(outputs):
         raise ctx.fail("MISMATCHED_COLUMN_ALIASES", "Column alias list has wrong number of entries")

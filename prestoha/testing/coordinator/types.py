@@ -20,6 +20,7 @@ __all__ = [
     "TrinoType",
     "TypeParseError",
     "from_duckdb",
+    "insertable",
     "is_mapped",
     "merge",
     "parse_type",
@@ -431,3 +432,43 @@ def merge(hint: TrinoType | None, actual: TrinoType) -> TrinoType:
         kids = tuple(merge(h, a) for h, a in zip(hint.children, actual.children, strict=True))
         return TrinoType(hint.base, hint.params, kids, hint.field_names)
     return hint
+
+
+_WIDENING = ["tinyint", "smallint", "integer", "bigint", "real", "double"]
+_INTEGER_DIGITS = {"tinyint": 3, "smallint": 5, "integer": 10, "bigint": 19}
+_TEXT = {"varchar", "char"}
+_DATETIME_FAMILY = {"timestamp", "timestamp with time zone"}
+
+
+def insertable(query: TrinoType, table: TrinoType) -> bool:
+    """Whether Trino's INSERT accepts a value of type ``query`` into a column of ``table``.
+
+    Implicit coercions only: numbers widen (never narrow), a date becomes a timestamp, text and
+    datetime precisions may differ, NULL goes anywhere; nested types compare element-wise.
+    """
+    q, t = query.base, table.base
+    if q == "unknown":
+        return True
+    if q in _TEXT and t in _TEXT:
+        return True
+    if q in _WIDENING and t in _WIDENING:
+        return _WIDENING.index(q) <= _WIDENING.index(t)
+    if q in _INTEGER_DIGITS and t == "decimal":
+        return table.params[0] - table.params[1] >= _INTEGER_DIGITS[q]
+    if q == "decimal" and t == "decimal":
+        return True
+    if q == "decimal" and t in ("real", "double"):
+        return True
+    if q in _DATETIME_FAMILY and t in _DATETIME_FAMILY:
+        return True
+    if q == "date" and t in _DATETIME_FAMILY:
+        return True
+    if q in ("time", "time with time zone") and t == q:
+        return True
+    if q != t:
+        return False
+    if q in ("array", "map", "row"):
+        if len(query.children) != len(table.children):
+            return False
+        return all(insertable(a, b) for a, b in zip(query.children, table.children, strict=True))
+    return True

@@ -28,11 +28,11 @@ NEW_YORK = ZoneInfo("America/New_York")
 # (column, type, value sent as a client parameter or None for a SQL literal, literal, expected)
 CASES: list[tuple[str, str, Any, str | None, Any]] = [
     ("c_boolean", "boolean", True, None, True),
-    ("c_tinyint", "tinyint", -7, None, -7),
-    ("c_smallint", "smallint", 300, None, 300),
+    ("c_tinyint", "tinyint", None, "TINYINT '-7'", -7),
+    ("c_smallint", "smallint", None, "SMALLINT '300'", 300),
     ("c_integer", "integer", 2_000_000_000, None, 2_000_000_000),
     ("c_bigint", "bigint", 2**62, None, 2**62),
-    ("c_real", "real", 1.5, None, 1.5),
+    ("c_real", "real", None, "REAL '1.5'", 1.5),
     ("c_double", "double", 0.1, None, 0.1),
     ("c_decimal", "decimal(10,2)", Decimal("-12.30"), None, Decimal("-12.30")),
     ("c_decimal_long", "decimal(38,10)", Decimal("1234567890123.0000000001"), None,

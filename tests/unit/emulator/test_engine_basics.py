@@ -127,6 +127,14 @@ def test_errors_look_like_trino(engine: Engine) -> None:
     run(engine, "CREATE TABLE err_t (a int)", sess)
     assert fails(engine, "CREATE TABLE err_t (a int)", sess).error_name == "TABLE_ALREADY_EXISTS"
     assert fails(engine, "INSERT INTO err_t VALUES (1, 2)", sess).error_name == "TYPE_MISMATCH"
+    err = fails(engine, "INSERT INTO err_t VALUES ('x')", sess)
+    assert err.message == (
+        "line 1:1: Insert query has mismatched column types: Table: [integer], Query: [varchar(1)]"
+    )
+    assert fails(engine, "INSERT INTO err_t VALUES (1.5E0)", sess).error_name == "TYPE_MISMATCH"
+    assert run(engine, "INSERT INTO err_t VALUES (NULL), (SMALLINT '1')", sess)[1] == [[2]]
+    err = fails(engine, "  CREATE TABLE err_t (a int)", sess)
+    assert err.message == "line 1:3: Table 'memory.default.err_t' already exists"
     run(engine, "DROP TABLE err_t", sess)
 
 
