@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -74,6 +75,9 @@ class Registrar:
         )
         self._client.add_listener(self._on_state)
         self._ancestor_acl = make_ancestor_acl(auth)
+        self._hosts = hosts
+        self._disconnected_since: float | None = None
+        self._warned_disconnected = False
         self._base_ready: int | None = None
         self._op_timeout = op_timeout
         self._tick = tick
@@ -167,7 +171,9 @@ class Registrar:
                 want = self._want
             timeout = self._tick
             if not self._client.connected:
+                self._note_disconnected()
                 continue
+            self._disconnected_since = None
             try:
                 if want is None:
                     self._withdraw(timeout=self._op_timeout)
@@ -180,6 +186,18 @@ class Registrar:
                     log.warning("ZooKeeper update failed (will retry): %s", text)
                 self.last_error = text
                 timeout = 0.2
+
+    def _note_disconnected(self) -> None:
+        now = time.monotonic()
+        if self._disconnected_since is None:
+            self._disconnected_since, self._warned_disconnected = now, False
+        elif not self._warned_disconnected and now - self._disconnected_since >= 5.0:
+            self._warned_disconnected = True
+            log.warning(
+                "no ZooKeeper connection to %s for %.0f s; still trying",
+                self._hosts,
+                now - self._disconnected_since,
+            )
 
     def _op(self, result: Any, timeout: float | None = None) -> Any:
         return result.get(timeout=timeout or self._op_timeout)

@@ -8,6 +8,7 @@ backs off up to an hour between reconnect attempts, far too long for failover.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +162,32 @@ def make_ancestor_acl(auth: ZkAuth | None) -> list[Any] | None:
     ]
 
 
+_AUTH_FIELD = re.compile(r"auth=(b?)'[^']*'")
+
+
+class _Redactor(logging.Filter):
+    """Scrubs credentials from kazoo's log records (at DEBUG it prints the auth packet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:
+            return True
+        clean = _AUTH_FIELD.sub(r"auth=\1'***'", text)
+        for secret in self.secrets:
+            clean = clean.replace(secret, "***")
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+_REDACTOR = _Redactor()
+
+
 def make_client(
     hosts: ZkHosts,
     *,
@@ -174,6 +201,10 @@ def make_client(
     from kazoo.retry import KazooRetry
 
     kazoo_log = logging.getLogger(KAZOO_LOGGER)
+    if _REDACTOR not in kazoo_log.filters:
+        kazoo_log.addFilter(_REDACTOR)
+    if auth is not None:
+        _REDACTOR.secrets.add(auth.password)
     if kazoo_log.level == logging.NOTSET:
         # kazoo narrates every reconnect attempt at WARNING; our own loggers report the
         # state changes that matter, once. Set a level on this logger to hear kazoo.

@@ -98,3 +98,18 @@ def test_static_discovery() -> None:
 def test_static_discovery_refuses_bad_lists(uris: object) -> None:
     with pytest.raises(ConfigurationError, match="coordinators"):
         StaticDiscovery(uris)  # type: ignore[arg-type]
+
+
+def test_kazoo_log_records_never_carry_the_password(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from prestoha.discovery._zkconfig import KAZOO_LOGGER, make_client
+
+    make_client(parse_hosts("127.0.0.1:1"), session_timeout=4, auth=parse_auth("u:hunter22"))
+    kazoo_log = logging.getLogger(KAZOO_LOGGER)
+    with caplog.at_level(logging.DEBUG, logger=KAZOO_LOGGER):
+        kazoo_log.debug("Sending request: Auth(auth_type=0, scheme='digest', auth='u:hunter22')")
+        kazoo_log.debug("something else mentioning %s", "hunter22")
+    texts = [r.getMessage() for r in caplog.records]
+    assert len(texts) == 2 and not any("hunter22" in t for t in texts), texts
+    assert "auth='***'" in texts[0]
