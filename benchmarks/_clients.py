@@ -1,0 +1,95 @@
+"""The two clients every benchmark compares, and how a benchmark drives them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import trino.dbapi
+
+import prestoha
+from prestoha.testing.cluster import LocalCluster
+
+USER = "bench"
+
+
+def trino_connect(uri: str, **kwargs: Any) -> Any:
+    """The unmodified ``trino.dbapi`` client on one coordinator (or a proxy) at ``uri``."""
+    return trino.dbapi.connect(host=uri, user=USER, catalog="tpch", schema="tiny", **kwargs)
+
+
+def prestoha_connect(cluster: LocalCluster, **kwargs: Any) -> prestoha.Connection:
+    """prestoha on the cluster's ZooKeeper, with ``kwargs`` on top of the defaults."""
+    options = {**cluster.connect_kwargs(), "user": USER, **kwargs}
+    return prestoha.connect(**options)
+
+
+def local_cluster(coordinators: int, **kwargs: Any) -> LocalCluster:
+    """A cluster whose agents run with the agent's own defaults (``prestoha agent --help``).
+
+    LocalCluster's test settings check every 0.2 s; benchmarks measure what a deployment
+    with the shipped defaults gets: a check every 0.5 s with a 2 s timeout, rise 2, fall 2,
+    a 6 s ZooKeeper session.
+    """
+    settings: dict[str, Any] = {
+        "agent_interval": 0.5,
+        "rise": 2,
+        "fall": 2,
+        "session_timeout": 6.0,
+        "agent_args": ("--check-timeout", "2.0"),
+        "user": USER,
+    }
+    settings.update(kwargs)
+    return LocalCluster(coordinators, **settings)
+
+
+AGENT_DEFAULTS = {"interval": 0.5, "check_timeout": 2.0, "rise": 2, "fall": 2, "session": 6.0}
+
+
+@dataclass
+class Stream:
+    """One streamed result: rows, wall seconds and the client's CPU seconds."""
+
+    rows: int
+    seconds: float
+    cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def stream(
+    conn: Any,
+    sql: str,
+    *,
+    batch: int = 10_000,
+    on_batch: Callable[[list[Any]], None] | None = None,
+) -> Stream:
+    """Run ``sql`` and fetch every row with ``fetchmany(batch)``."""
+    cur = conn.cursor()
+    began = time.perf_counter()
+    cpu = time.process_time()
+    cur.execute(sql)
+    count = 0
+    while True:
+        rows = cur.fetchmany(batch)
+        if not rows:
+            break
+        count += len(rows)
+        if on_batch is not None:
+            on_batch(rows)
+    seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu
+    cur.close()
+    return Stream(count, seconds, cpu)
+
+
+def timed_query(cur: Any, sql: str) -> tuple[float, list[Any]]:
+    """Seconds from ``execute`` to the last row, and the rows."""
+    began = time.perf_counter()
+    cur.execute(sql)
+    rows = cur.fetchall()
+    return time.perf_counter() - began, rows

@@ -1,0 +1,175 @@
+"""B4 memory: peak RSS growth of a client streaming 1M and 5M rows through prestoha.
+
+Every measurement is a fresh child process: it connects, warms up, resets its peak RSS
+(``/proc/self/clear_refs``), streams the rows through ``fetchmany(10000)`` or
+``pandas.read_sql(chunksize=10000)`` keeping none of them, and reports how far its peak RSS
+rose above where it started. Runs alternate 1M, 5M, 1M, 5M...
+Bar, for each way of reading: growth(5M) <= 1.1 x growth(1M), and <= 64 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from benchmarks import _common as c
+from benchmarks._clients import AGENT_DEFAULTS, local_cluster
+
+MIB = 1 << 20
+LIMIT_MIB = 64
+BAR = 1.1
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, Any]:
+    """In the child process: stream ``rows`` rows and report the RSS figures."""
+    import gc
+
+    import prestoha
+
+    conn = prestoha.connect(**kwargs)
+    sql = c.stream_sql(rows)
+    count = 0
+
+    def read(query: str) -> int:
+        n = 0
+        if via == "fetchmany":
+            cur = conn.cursor()
+            cur.execute(query)
+            while True:
+                got = cur.fetchmany(batch)
+                if not got:
+                    break
+                n += len(got)
+            cur.close()
+        else:
+            import pandas as pd
+
+            with warnings.catch_warnings():
+                # pandas warns about any DB-API connection that is not sqlite3; the prestoha
+                # SQLAlchemy dialect would avoid it, but the plain connection is what we measure
+                warnings.simplefilter("ignore", UserWarning)
+                for frame in pd.read_sql(query, conn, chunksize=batch):
+                    n += len(frame)
+        return n
+
+    read(c.stream_sql(20_000))
+    gc.collect()
+    reset = _reset_peak()
+    before, _ = c.rss_bytes()
+    began = time.perf_counter()
+    count = read(sql)
+    seconds = time.perf_counter() - began
+    _, peak = c.rss_bytes()
+    conn.close()
+    return {
+        "rows": count,
+        "seconds": round(seconds, 2),
+        "rss_before_mib": round(before / MIB, 1),
+        "peak_mib": round(peak / MIB, 1),
+        "growth_mib": round(max(0, peak - before) / MIB, 1),
+        "peak_reset": reset,
+    }
+
+
+def _run_child(kwargs: dict[str, Any], rows: int, via: str, batch: int, timeout: float) -> Any:
+    argv = [sys.executable, "-m", "benchmarks.memory", "--child", json.dumps(kwargs)]
+    argv += ["--rows", str(rows), "--via", via, "--batch", str(batch)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        argv, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"the measuring child failed: {out.stderr.strip()[-2000:]}")
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    if got["rows"] != rows:
+        raise RuntimeError(f"{via}: expected {rows} rows, got {got['rows']}")
+    return got
+
+
+def measure(small: int, large: int, rounds: int, vias: list[str], batch: int) -> c.Outcome:
+    runs: dict[str, list[dict[str, Any]]] = {}
+    with local_cluster(1) as cluster:
+        kwargs = {**cluster.connect_kwargs(), "user": "bench"}
+        for r in range(rounds):
+            for via in vias:
+                for rows in (small, large):
+                    got = _run_child(kwargs, rows, via, batch, timeout=600)
+                    runs.setdefault(f"{via}_{rows}", []).append(got)
+                    c.log(
+                        f"round {r + 1}/{rounds} {via} {rows:,} rows: growth "
+                        f"{got['growth_mib']} MiB ({got['seconds']} s)"
+                    )
+    figures: dict[str, Any] = {}
+    passed = True
+    ratios = []
+    for via in vias:
+        g_small = c.median([x["growth_mib"] for x in runs[f"{via}_{small}"]])
+        g_large = c.median([x["growth_mib"] for x in runs[f"{via}_{large}"]])
+        ratio = g_large / g_small if g_small > 0 else float("inf")
+        ok = ratio <= BAR and g_large <= LIMIT_MIB
+        passed = passed and ok
+        ratios.append(ratio)
+        figures[f"{via}_growth_small_mib"] = g_small
+        figures[f"{via}_growth_large_mib"] = g_large
+        figures[f"{via}_ratio"] = c.rnd(ratio)
+        figures[f"{via}_pass"] = ok
+    return c.Outcome(
+        figures=figures,
+        ratio=c.rnd(max(ratios)),
+        bar=f"growth({large:,}) <= {BAR} x growth({small:,}) and <= {LIMIT_MIB} MiB, each way",
+        passed=passed,
+        config={
+            "rows": [small, large],
+            "rounds": rounds,
+            "ways": vias,
+            "batch": batch,
+            "agent": AGENT_DEFAULTS,
+            "read_sql_connection": "prestoha DB-API connection",
+        },
+        details=runs,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = c.parser(__doc__.splitlines()[0], limit=2400)
+    p.add_argument("--small", type=int, default=1_000_000)
+    p.add_argument("--large", type=int, default=5_000_000)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--batch", type=int, default=10_000)
+    p.add_argument("--via", default="fetchmany,read_sql", help="fetchmany and/or read_sql")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--rows", type=int, default=0, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(child(json.loads(args.child), args.rows, args.via, args.batch)))
+        return 0
+    vias = [v for v in args.via.split(",") if v]
+    if not vias or set(vias) - {"fetchmany", "read_sql"}:
+        p.error("--via takes fetchmany and/or read_sql")
+    return c.run(
+        "B4",
+        "memory",
+        "peak RSS growth streaming 1M and 5M rows (fetchmany, read_sql chunksize)",
+        lambda: measure(args.small, args.large, args.rounds, vias, args.batch),
+        args=args,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
