@@ -151,8 +151,10 @@ class Context:
             )
         return self.session.catalog, parts[0]
 
-    def table_parts(self, node: exp.Table) -> list[str]:
+    def table_parts(self, node: Any) -> list[str]:
         """Name parts of a parsed table reference (``[catalog,] [schema,] table``)."""
+        if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
+            raise self.fail("SYNTAX_ERROR", "Expected a table name", self.statement_start)
         return [p.name for p in node.parts]
 
     def resolve_table(self, node: exp.Table) -> ResolvedTable:

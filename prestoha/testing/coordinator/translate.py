@@ -127,8 +127,12 @@ def translate(
     replacements = list(zip(targets, result.tables, strict=True))
     for node, resolved in replacements:
         relation = exp.to_table(resolved.relation, dialect="duckdb")
-        alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
-        relation.set("alias", alias.copy())
+        alias = node.args.get("alias")
+        if alias is None and relation.name != node.name:
+            # Columns may be qualified by the table name, which the relation must keep.
+            alias = exp.TableAlias(this=exp.to_identifier(node.name))
+        if alias is not None:
+            relation.set("alias", alias.copy())
         node.replace(relation)
     _fix(tree, session_values or {})
     result.duck_sql = to_duckdb_sql(tree)

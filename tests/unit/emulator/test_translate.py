@@ -60,9 +60,10 @@ def test_tables_become_relations_with_their_names_as_aliases(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     sql = _duck("SELECT people.name FROM c.s.people WHERE people.id = 2")
-    assert '"memory"."main"."people" AS "people"' in sql
+    assert '"memory"."main"."people"' in sql
     assert con.execute(sql).fetchall() == [("bob",)]
     assert 'AS "p"' in _duck("SELECT p.id FROM people p")
+    assert con.execute(_duck("SELECT count(*) FROM people, people AS q")).fetchall() == [(4,)]
 
 
 def test_ctes_are_not_resolved_as_tables() -> None:
