@@ -68,22 +68,26 @@ CASES: list[tuple[str, str, Any, str | None, Any]] = [
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Coordinator]:
-    with Coordinator(node_id="types", port=0, admin=False) as c:
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coordinator]:
+    lake = str(tmp_path_factory.mktemp("lake"))
+    with Coordinator(node_id="types", port=0, admin=False, lake_dir=lake) as c:
         yield c
 
 
-def _connect(emulator: Coordinator, **kw: Any) -> Any:
+def _connect(emulator: Coordinator, catalog: str = "memory", **kw: Any) -> Any:
     host, port = emulator.uri.removeprefix("http://").rsplit(":", 1)
     return trino.dbapi.connect(
-        host=host, port=int(port), user="types", catalog="memory", schema="default", **kw
+        host=host, port=int(port), user="types", catalog=catalog, schema="default", **kw
     )
 
 
-@pytest.fixture(scope="module")
-def stored(emulator: Coordinator) -> tuple[list[Any], list[Any]]:
-    """Create a table with every type, insert one row of values and one of NULLs, read back."""
-    cur = _connect(emulator, timezone="UTC").cursor()
+@pytest.fixture(scope="module", params=["memory", "lake"])
+def stored(emulator: Coordinator, request: pytest.FixtureRequest) -> tuple[list[Any], list[Any]]:
+    """Create a table with every type, insert one row of values and one of NULLs, read back.
+
+    Once in ``memory`` (DuckDB tables) and once in ``lake`` (parquet files).
+    """
+    cur = _connect(emulator, request.param, timezone="UTC").cursor()
     columns = ", ".join(f"{name} {type_}" for name, type_, *_ in CASES)
     cur.execute(f"CREATE TABLE roundtrip ({columns})")
     cur.fetchall()
