@@ -233,7 +233,11 @@ class SharedSession:
             try:
                 self._refresh()
             except Exception as exc:
-                self._publish_stale(_describe(exc))
+                if self._client.connected:
+                    self._publish_stale(_describe(exc))
+                else:
+                    # the connection dropped mid-read: the grace period applies
+                    self._disconnected_since = time.monotonic()
                 timeout = 0.5
 
     def _refresh(self) -> None:

@@ -40,8 +40,10 @@ __all__ = ["LocalCluster", "ProcessError"]
 class LocalCluster:
     """A ZooKeeper ensemble (``zookeeper_nodes``), ``coordinators`` emulators and their agents.
 
-    Agents check every ``agent_interval`` s with the given ``rise``/``fall`` and a short
-    ZooKeeper ``session_timeout`` (4 s), so a killed agent's znodes go within about 5 s.
+    Agents check every ``agent_interval`` s (each check gives up after ``check_timeout`` s)
+    with the given ``rise``/``fall`` and a short ZooKeeper ``session_timeout`` (4 s), so a hung
+    coordinator is deregistered within about a second and a killed agent's znodes go within
+    about 4 s.
     ``user``, ``catalog`` and ``schema`` only shape :meth:`connect_kwargs` and
     :meth:`sqlalchemy_url`.
     """
@@ -57,6 +59,7 @@ class LocalCluster:
         catalog: str = "tpch",
         schema: str = "tiny",
         agent_interval: float = 0.2,
+        check_timeout: float = 0.5,
         rise: int = 2,
         fall: int = 2,
         session_timeout: float = 4.0,
@@ -70,7 +73,8 @@ class LocalCluster:
         self.cluster = cluster
         self.root = root
         self.user, self.catalog, self.schema = user, catalog, schema
-        self._agent_settings = (agent_interval, rise, fall, session_timeout, agent_args)
+        self._agent_settings = (agent_interval, check_timeout, rise, fall, session_timeout)
+        self._agent_args = agent_args
         self._own_dir = base_dir is None
         self.directory = Path(base_dir or tempfile.mkdtemp(prefix="prestoha-cluster-"))
         self.lake = self.directory / "lake"
@@ -118,7 +122,7 @@ class LocalCluster:
         return self
 
     def _make_agent(self, i: int) -> AgentProcess:
-        interval, rise, fall, session_timeout, extra = self._agent_settings
+        interval, check_timeout, rise, fall, session_timeout = self._agent_settings
         c = self._coordinators[i]
         assert c.uri is not None
         return AgentProcess(
@@ -129,10 +133,11 @@ class LocalCluster:
             cluster=self.cluster,
             root=self.root,
             interval=interval,
+            check_timeout=check_timeout,
             rise=rise,
             fall=fall,
             session_timeout=session_timeout,
-            extra_args=extra,
+            extra_args=self._agent_args,
         )
 
     def wait_ready(self, timeout: float = 60.0) -> Topology:
@@ -334,7 +339,9 @@ class LocalCluster:
         Returns once all coordinators are registered and one leads again.
         """
         for j, node in enumerate(self.zookeeper.nodes):
-            if not node.running:
+            if node.running:
+                node.resume()
+            else:
                 self.zookeeper.restart(j, wait=False)
         self.zookeeper.wait_serving(timeout)
         for i, c in enumerate(self._coordinators):
