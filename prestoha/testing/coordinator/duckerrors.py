@@ -46,6 +46,11 @@ def from_duckdb_error(err: BaseException, sql: str = "") -> QueryError:
     if isinstance(err, duckdb.ConstraintException):
         return user_error("CONSTRAINT_VIOLATION", message)
     if isinstance(err, duckdb.TransactionException):
+        if "aborted" in message.lower():
+            return user_error(
+                "TRANSACTION_ALREADY_ABORTED",
+                "Current transaction is aborted, commands ignored until end of transaction block",
+            )
         return user_error("TRANSACTION_CONFLICT", message)
     if isinstance(err, (duckdb.NotImplementedException, duckdb.ParserException)):
         return user_error("NOT_SUPPORTED", f"Unsupported SQL: {message}")

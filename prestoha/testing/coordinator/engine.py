@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -53,7 +54,14 @@ __all__ = [
 
 log = logging.getLogger("prestoha.testing.coordinator.engine")
 
+TRANSACTION_IDLE_SECONDS = 300.0
+"""A transaction unused for this long is rolled back (Trino's ``transaction.idle-timeout``)."""
+
 QUERY_TYPES = (exp.Select, exp.SetOperation, exp.Values, exp.Subquery, exp.Paren)
+
+
+def _nothing() -> None:
+    return None
 
 
 class Engine:
@@ -85,6 +93,7 @@ class Engine:
 
             self.catalogs["lake"] = LakeCatalog(lake_dir)
         self._transactions: dict[str, Any] = {}
+        self._last_used: dict[str, float] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -104,9 +113,10 @@ class Engine:
         """Run one statement. Raises :class:`QueryError` for anything Trino would fail."""
         if self._closed:
             raise user_error("SERVER_SHUTTING_DOWN", "Server is shutting down")
-        cur, release = self._cursor(session)
+        release: Callable[[], None] = _nothing
         handed_over = False
         try:
+            cur, release = self._cursor(session)
             ctx = Context(self, session, cur, sql, query_id)
             result = self._dispatch(ctx, release)
             handed_over = result.on_close is not None
@@ -126,7 +136,8 @@ class Engine:
             raise user_error("GENERIC_INTERNAL_ERROR", f"Internal error: {err}") from None
         finally:
             if not handed_over:
-                release()
+                with contextlib.suppress(Exception):
+                    release()
 
     def close(self) -> None:
         """Release DuckDB; later statements fail with SERVER_SHUTTING_DOWN."""
@@ -136,6 +147,7 @@ class Engine:
                 with contextlib.suppress(duckdb.Error):
                     cur.close()
             self._transactions.clear()
+            self._last_used.clear()
         with contextlib.suppress(duckdb.Error):
             self._con.close()
 
@@ -143,17 +155,35 @@ class Engine:
 
     def begin(self, ctx: Context) -> str:
         """Start a transaction with its own DuckDB connection; returns its id."""
+        self._expire_idle()
         txn_id = str(uuid.uuid4())
         cur = self._con.cursor()
         cur.execute("BEGIN TRANSACTION")
         with self._lock:
             self._transactions[txn_id] = cur
+            self._last_used[txn_id] = time.monotonic()
         return txn_id
+
+    def _expire_idle(self) -> None:
+        """Roll back transactions nobody used for a while, as Trino's idle timeout does."""
+        cutoff = time.monotonic() - TRANSACTION_IDLE_SECONDS
+        with self._lock:
+            idle = [t for t, used in self._last_used.items() if used < cutoff]
+            expired = [(t, self._transactions.pop(t)) for t in idle if t in self._transactions]
+            for t in idle:
+                self._last_used.pop(t, None)
+        for txn_id, cur in expired:
+            log.info("rolling back idle transaction %s", txn_id)
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):
+                cur.close()
 
     def finish(self, txn_id: str, commit: bool) -> None:
         """Commit or roll back a transaction started by :meth:`begin`."""
         with self._lock:
             cur = self._transactions.pop(txn_id, None)
+            self._last_used.pop(txn_id, None)
         if cur is None:
             raise user_error("UNKNOWN_TRANSACTION", f"Unknown transaction ID: {txn_id}")
         try:
@@ -164,15 +194,18 @@ class Engine:
     def _cursor(self, session: SessionContext) -> tuple[Any, Callable[[], None]]:
         txn = session.transaction_id
         if txn and txn.upper() != "NONE":
+            self._expire_idle()
             with self._lock:
                 cur = self._transactions.get(txn)
+                if cur is not None:
+                    self._last_used[txn] = time.monotonic()
             if cur is None:
                 raise user_error(
                     "UNKNOWN_TRANSACTION",
                     f"Unknown transaction ID: {txn}. Possibly expired? "
                     "Commands ignored until end of transaction block",
                 )
-            release: Callable[[], None] = lambda: None  # noqa: E731 - the transaction keeps it
+            release: Callable[[], None] = _nothing  # the transaction keeps its cursor
         else:
             cur = self._con.cursor()
             release = cur.close
@@ -180,7 +213,9 @@ class Engine:
         try:
             cur.execute(f"SET TimeZone = '{zone.replace(chr(39), '')}'")
         except duckdb.Error:
-            cur.execute("SET TimeZone = 'UTC'")
+            # Fixed offsets are applied when encoding; an aborted transaction fails later.
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("SET TimeZone = 'UTC'")
         return cur, release
 
     # -- dispatch ------------------------------------------------------------------------------

@@ -254,6 +254,17 @@ def test_transactions_isolate_and_roll_back(engine: Engine) -> None:
     assert run(engine, "SELECT count(*) FROM tx_t", sess)[1] == [[0]]
     assert fails(engine, "SELECT 1", in_txn).error_name == "UNKNOWN_TRANSACTION"
     assert fails(engine, "COMMIT", sess).error_name == "NOT_IN_TRANSACTION"
+    txn = run(engine, "START TRANSACTION", sess)[0].changes.started_transaction_id
+    in_txn = session(catalog="memory", schema="default", transaction_id=txn)
+    run(engine, "INSERT INTO tx_t VALUES (2)", in_txn)
+    assert fails(engine, "SELECT 1 / 0", in_txn).error_name == "DIVISION_BY_ZERO"
+    assert fails(engine, "SELECT 1", in_txn).error_name == "TRANSACTION_ALREADY_ABORTED"
+    assert run(engine, "ROLLBACK", in_txn)[0].update_type == "ROLLBACK"
+    txn = run(engine, "START TRANSACTION", sess)[0].changes.started_transaction_id
+    in_txn = session(catalog="memory", schema="default", transaction_id=txn)
+    run(engine, "INSERT INTO tx_t VALUES (3)", in_txn)
+    assert run(engine, "COMMIT", in_txn)[0].changes.clear_transaction_id is True
+    assert run(engine, "SELECT a FROM tx_t", sess)[1] == [[3]]
     run(engine, "DROP TABLE tx_t", sess)
 
 
