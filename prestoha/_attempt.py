@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import queue
 import threading
 import time
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from trino.mapper import RowMapperFactory
 
 from prestoha._taxonomy import Phase, http_status_error
 from prestoha.cluster import Coordinator
+from prestoha.paging import PageBuffer, PrefetchLimit
 
 __all__ = ["AttemptEnded", "AttemptFailed", "AttemptRunner", "Page", "row_digest_update"]
 
@@ -62,6 +62,8 @@ class Page:
     headers: dict[str, list[str]] = field(default_factory=dict)
     #: The running digest of every row of this attempt before this page (when digests are on).
     digest_before: Any = None
+    #: Bytes of spooled segments this page's rows came from (0 for the direct protocol).
+    segment_bytes: int = 0
 
 
 @dataclass
@@ -132,7 +134,7 @@ class AttemptRunner:
         connect_timeout: float,
         read_timeout: float,
         extra_headers: Mapping[str, str],
-        prefetch_pages: int,
+        prefetch: PrefetchLimit,
         digest: bool,
         legacy_primitive_types: bool,
     ) -> None:
@@ -149,7 +151,7 @@ class AttemptRunner:
             request_timeout=(connect_timeout, read_timeout),
         )
         self._extra_headers = dict(extra_headers)
-        self._events: queue.Queue[Event] = queue.Queue(maxsize=max(1, prefetch_pages))
+        self._events: PageBuffer[Event] = PageBuffer(prefetch)
         self._stop = threading.Event()
         self._digest = new_digest() if digest else None
         self._legacy = legacy_primitive_types
@@ -169,10 +171,7 @@ class AttemptRunner:
 
     def next_event(self, timeout: float) -> Event | None:
         """The next page or outcome, or None if nothing came within ``timeout``."""
-        try:
-            return self._events.get(timeout=timeout)
-        except queue.Empty:
-            return None
+        return self._events.get(timeout)
 
     @property
     def finished(self) -> bool:
@@ -184,6 +183,7 @@ class AttemptRunner:
         Never blocks on the coordinator: a sick node may not answer the cancel either.
         """
         self._stop.set()
+        self._events.close()
         with self._lock:
             next_uri, self._next_uri = self._next_uri, None
         if cancel and next_uri:
@@ -200,14 +200,11 @@ class AttemptRunner:
         except Exception as exc:  # a sick node may refuse the cancel too
             log.debug("cancel of %s on %s failed: %s", self.query_id, self.coordinator.uri, exc)
 
-    def _put(self, event: Event) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._events.put(event, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def _put(self, event: Event, nbytes: int = 0) -> bool:
+        if self._stop.is_set():
+            return False
+        rows = len(event.rows) if isinstance(event, Page) else 0
+        return self._events.put(event, nbytes=nbytes, nrows=rows)
 
     def _run(self) -> None:
         phase = Phase.SUBMIT
@@ -216,15 +213,16 @@ class AttemptRunner:
             self.submit_latency = time.monotonic() - self.started
             page = self._page(response)
             phase = Phase.EXECUTE
-            if not self._put(page):
+            if not self._put(page, len(response.content)):
                 return
             while not page.final:
                 with self._lock:
                     uri = self._next_uri
                 if uri is None or self._stop.is_set():
                     return
-                page = self._page(self._request.get(uri))
-                if not self._put(page):
+                response = self._request.get(uri)
+                page = self._page(response)
+                if not self._put(page, len(response.content) + page.segment_bytes):
                     return
             self._put(AttemptEnded())
         except BaseException as exc:  # every failure goes to the execution to be classified
@@ -243,9 +241,11 @@ class AttemptRunner:
                 columns=status.columns, legacy_primitive_types=self._legacy
             )
         raw = status.rows
+        segment_bytes = 0
         if isinstance(raw, dict):
-            raise ValueError("spooled result segments are not supported yet; pass encoding=None")
-        rows = self._mapper.map(raw) if (self._mapper is not None and raw) else []
+            rows, segment_bytes = self._decode_segments(raw)
+        else:
+            rows = self._mapper.map(raw) if (self._mapper is not None and raw) else []
         digest_before = None
         if self._digest is not None:
             digest_before = self._digest.copy()
@@ -262,7 +262,36 @@ class AttemptRunner:
             final=status.next_uri is None,
             headers=_session_headers(response),
             digest_before=digest_before,
+            segment_bytes=segment_bytes,
         )
+
+    def _decode_segments(self, data: dict[str, Any]) -> tuple[list[Any], int]:
+        """Rows of a spooling-protocol page, inline or downloaded, decoded by the official
+        client's segment classes; and the bytes they took."""
+        if self._mapper is None or not data.get("segments"):
+            return [], 0
+        client: Any = trino.client  # its segment classes are not typed
+        encoding = data["encoding"]
+        metadata = data.get("metadata")
+        segments = []
+        size = 0
+        for raw in data["segments"]:
+            kind = raw.get("type")
+            segment: Any
+            if kind == "inline":
+                segment = client.InlineSegment(raw)
+            elif kind == "spooled":
+                segment = client.SpooledSegment(
+                    raw,
+                    self._request.unauthenticated(),  # type: ignore[no-untyped-call]
+                    coordinator_host=self.coordinator.host,
+                    custom_headers={},
+                )
+            else:
+                raise ValueError(f"unknown result segment type {kind!r}")
+            size += int(raw.get("metadata", {}).get("segmentSize", 0))
+            segments.append(client.DecodableSegment(encoding, metadata, segment))
+        return list(client.SegmentIterator(segments, self._mapper)), size
 
 
 def _session_headers(response: requests.Response) -> dict[str, list[str]]:

@@ -19,6 +19,7 @@ from typing import Any
 from trino.transaction import IsolationLevel
 
 from prestoha.errors import ConfigurationError
+from prestoha.paging import DEFAULT_PREFETCH, PrefetchLimit
 from prestoha.retry import RetryPolicy
 
 __all__ = ["Options", "parse_options"]
@@ -66,7 +67,7 @@ class Options:
     resume: str
     isolation_level: IsolationLevel
     legacy_primitive_types: bool
-    prefetch: int
+    prefetch: PrefetchLimit
     arraysize: int
     zk_auth: str | None = field(repr=False)
     zk_timeout: float
@@ -134,9 +135,7 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
             "isolation_level", f"{isolation!r}", ", ".join(i.name for i in IsolationLevel)
         )
 
-    encoding = _optional_str(opts, "encoding")
-    if encoding is not None:
-        raise ConfigurationError("encoding", f"{encoding!r} is not supported yet", "None")
+    encoding = _encoding(opts.get("encoding"))
 
     roles = opts.get("roles")
     if roles is not None and not isinstance(roles, (str, dict)):
@@ -172,7 +171,7 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         resume=resume,
         isolation_level=isolation,
         legacy_primitive_types=_bool(opts, "legacy_primitive_types", False),
-        prefetch=_count(opts, "prefetch", 4),
+        prefetch=PrefetchLimit.parse(opts.get("prefetch", DEFAULT_PREFETCH)),
         arraysize=_count(opts, "arraysize", 10_000),
         zk_auth=_optional_str(opts, "zk_auth"),
         zk_timeout=_seconds(opts, "zk_timeout", 5.0),
@@ -320,3 +319,19 @@ def _timezone(opts: Mapping[str, Any]) -> str | None:
             "timezone", f"{tz!r} is not a time zone", "an IANA zone id like 'UTC'"
         ) from None
     return tz
+
+
+_ENCODINGS = ("json", "json+zstd", "json+lz4")
+
+
+def _encoding(value: Any) -> str | None:
+    """The spooling protocol encodings to ask for, in order of preference (None: direct)."""
+    if value is None or value == "":
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise ConfigurationError("encoding", f"{value!r}", ", ".join(_ENCODINGS))
+    for item in items:
+        if item not in _ENCODINGS:
+            raise ConfigurationError("encoding", f"{item!r} is not allowed", ", ".join(_ENCODINGS))
+    return ",".join(items)

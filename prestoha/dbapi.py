@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import threading
+import time
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -165,7 +166,7 @@ class Connection:
             failover_timeout=options.failover_timeout,
             retry=options.retry,
             resume=options.resume,
-            prefetch_pages=options.prefetch,
+            prefetch=options.prefetch,
             legacy_primitive_types=options.legacy_primitive_types,
             pinned=lambda: self._pinned,
         )
@@ -186,6 +187,11 @@ class Connection:
         self._closed = True
         for cur in list(self._cursors):
             cur.close()
+        # Let abandoned fetchers finish their last request before their pool goes away.
+        deadline = time.monotonic() + 2.0
+        for runner in list(self._ctx.runners):
+            runner.abandon(cancel=False)
+            runner.join(max(0.0, deadline - time.monotonic()))
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
@@ -305,6 +311,7 @@ def _session(options: Options) -> LogicalSession:
             client_tags=list(options.client_tags),
             extra_credential=list(options.extra_credential),
             headers=dict(options.http_headers),
+            encoding=options.encoding,
         )
     except ValueError as exc:
         raise errors.ConfigurationError("session", str(exc)) from None
@@ -466,6 +473,45 @@ class Cursor:
 
     def __iter__(self) -> Iterator[list[Any]]:
         return iter(self._require())
+
+    def iter_batches(self, size: int | None = None) -> Generator[list[list[Any]], None, None]:
+        """Yield the rows in lists of ``size`` (default ``arraysize``).
+
+        Leaving the loop early (``break``, an exception, dropping the iterator) cancels
+        the query on the coordinator: nothing keeps running for rows nobody will read.
+        """
+        ex = self._require()
+        size = self.arraysize if size is None else size
+        if size < 1:
+            raise errors.ProgrammingError(f"size must be at least 1, not {size}")
+        finished = False
+        try:
+            while batch := ex.fetchmany(size):
+                yield batch
+            finished = True
+        finally:
+            if not finished:
+                ex.close()
+
+    def fetch_df_chunks(self, size: int | None = None) -> Generator[Any, None, None]:
+        """Yield the rows as pandas DataFrames of ``size`` rows (needs ``prestoha[pandas]``).
+
+        As with :meth:`iter_batches`, stopping early cancels the query.
+        """
+        try:
+            import pandas
+        except ImportError:
+            raise errors.NotSupportedError(
+                "fetch_df_chunks needs pandas: pip install 'prestoha[pandas]'"
+            ) from None
+        description = self.description or []
+        columns = [d[0] for d in description]
+        batches = self.iter_batches(size)
+        try:
+            for batch in batches:
+                yield pandas.DataFrame(batch, columns=columns)
+        finally:
+            batches.close()
 
     def __next__(self) -> list[Any]:
         row = self.fetchone()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -36,6 +37,7 @@ from prestoha._attempt import (
 )
 from prestoha._taxonomy import Failure, FailureKind, Phase, classify
 from prestoha.cluster import Cluster, Coordinator
+from prestoha.paging import PrefetchLimit
 from prestoha.retry import RetryPolicy
 from prestoha.routing import InFlight
 from prestoha.statements import Classification
@@ -67,10 +69,12 @@ class ExecutionContext:
     failover_timeout: float
     retry: RetryPolicy
     resume: str
-    prefetch_pages: int
+    prefetch: PrefetchLimit
     legacy_primitive_types: bool
     pinned: Callable[[], Coordinator | None] = lambda: None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    #: Every attempt's fetcher, so closing the connection can wait for them to stop.
+    runners: weakref.WeakSet[AttemptRunner] = field(default_factory=weakref.WeakSet)
 
 
 class Execution:
@@ -195,6 +199,11 @@ class Execution:
             if not batch:
                 return
             yield from batch
+
+    def __del__(self) -> None:
+        # A query nobody can read any more is cancelled, not left running.
+        if not getattr(self, "_closed", True):
+            self.close()
 
     def close(self) -> None:
         """Stop the query: the coordinator cancels it if it still runs."""
@@ -322,12 +331,13 @@ class Execution:
                     else max(ctx.request_timeout, ctx.failover_timeout)
                 ),
                 extra_headers={**ctx.extra_headers, "X-Trino-Trace-Token": self.trace_token},
-                prefetch_pages=ctx.prefetch_pages,
+                prefetch=ctx.prefetch,
                 digest=self.rerunnable and ctx.resume == "verify",
                 legacy_primitive_types=ctx.legacy_primitive_types,
             )
             self.coordinator = coordinator
             self._runner = runner
+            ctx.runners.add(runner)
             self._done = False
             started = time.monotonic()
             runner.start()

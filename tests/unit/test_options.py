@@ -39,7 +39,13 @@ def test_zk_may_be_a_list() -> None:
         ({"zk": "z:2181", "resume": "maybe"}, "resume", "'verify', 'restart-only', 'never'"),
         ({"zk": "z:2181", "failover_timeout": 0}, "failover_timeout", "a number of seconds > 0"),
         ({"zk": "z:2181", "request_timeout": "soon"}, "request_timeout", "a number of seconds > 0"),
-        ({"zk": "z:2181", "prefetch": 0}, "prefetch", "an integer >= 1"),
+        (
+            {"zk": "z:2181", "prefetch": 0},
+            "prefetch",
+            "a number of rows (int) or a size like '4MiB' or '512KB'",
+        ),
+        ({"zk": "z:2181", "prefetch": "4 parsecs"}, "prefetch", None),
+        ({"zk": "z:2181", "encoding": "json+brotli"}, "encoding", None),
         ({"zk": "z:2181", "retry": 3}, "retry", "RetryPolicy(...)"),
         ({"zk": "z:2181", "cluster": "a/b"}, "cluster", "a non-empty name without '/'"),
         ({"zk": "z:2181", "root": "prestoha"}, "root", "a ZooKeeper path like '/prestoha'"),
@@ -120,3 +126,19 @@ def test_auth_to_a_bare_host_is_plain_http_and_refused() -> None:
         parse_options({"hosts": ["c1:8080"], "auth": object()})
     assert info.value.option == "auth"
     assert parse_options({"hosts": ["c1:8443"], "auth": object(), "http_scheme": "https"}).auth
+
+
+def test_prefetch_in_rows_or_bytes() -> None:
+    from prestoha.paging import PrefetchLimit
+
+    assert parse_options({"zk": "z"}).prefetch == PrefetchLimit(bytes=4 * 1024**2)
+    assert parse_options({"zk": "z", "prefetch": 50_000}).prefetch == PrefetchLimit(rows=50_000)
+    assert parse_options({"zk": "z", "prefetch": "512KB"}).prefetch == PrefetchLimit(bytes=512_000)
+    assert parse_options({"zk": "z", "prefetch": "1.5MiB"}).prefetch.bytes == 1_572_864
+
+
+def test_encoding_list() -> None:
+    assert parse_options({"zk": "z"}).encoding is None
+    assert (
+        parse_options({"zk": "z", "encoding": ["json+zstd", "json"]}).encoding == "json+zstd,json"
+    )

@@ -1,0 +1,126 @@
+"""Bounded prefetch of result pages between the fetching thread and the caller.
+
+A background thread fetches the coordinator's pages while the caller works on the rows it
+already has, but never more than the ``prefetch`` limit ahead: a few megabytes of
+results (or a number of rows), whatever the size of the whole result. So 100 million rows
+stream in flat memory, and a slow caller does not make the client buffer the world.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from prestoha.errors import ConfigurationError
+
+__all__ = ["DEFAULT_PREFETCH", "PageBuffer", "PrefetchLimit"]
+
+T = TypeVar("T")
+
+_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)\s*$", re.IGNORECASE)
+_ACCEPTED = "a number of rows (int) or a size like '4MiB' or '512KB'"
+
+
+@dataclass(frozen=True)
+class PrefetchLimit:
+    """How far the fetching thread may run ahead of the caller: in bytes of the
+    coordinator's answers, or in rows. At least one page is always allowed, however large."""
+
+    bytes: int | None = None
+    rows: int | None = None
+
+    @classmethod
+    def parse(cls, value: object, option: str = "prefetch") -> PrefetchLimit:
+        """``100_000`` (rows) or ``"4MiB"`` (bytes); anything else is a ConfigurationError."""
+        if isinstance(value, PrefetchLimit):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value < 1:
+                raise ConfigurationError(option, f"{value!r} is not allowed", _ACCEPTED)
+            return cls(rows=value)
+        if isinstance(value, str):
+            if value.strip().isdigit():
+                return cls.parse(int(value), option)
+            match = _SIZE.match(value)
+            if match:
+                size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+                if size >= 1:
+                    return cls(bytes=size)
+        raise ConfigurationError(option, f"{value!r} is not allowed", _ACCEPTED)
+
+    def __str__(self) -> str:
+        return f"{self.rows} rows" if self.rows is not None else f"{self.bytes} bytes"
+
+
+DEFAULT_PREFETCH = PrefetchLimit(bytes=4 * 1024**2)
+
+
+class PageBuffer(Generic[T]):
+    """A queue of pages bounded by a :class:`PrefetchLimit` (thread-safe, one producer)."""
+
+    def __init__(self, limit: PrefetchLimit) -> None:
+        self._limit = limit
+        self._items: deque[tuple[T, int, int]] = deque()
+        self._bytes = 0
+        self._rows = 0
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def _full(self) -> bool:
+        if not self._items:
+            return False
+        if self._limit.bytes is not None and self._bytes >= self._limit.bytes:
+            return True
+        return self._limit.rows is not None and self._rows >= self._limit.rows
+
+    def put(self, item: T, *, nbytes: int = 0, nrows: int = 0) -> bool:
+        """Add ``item``, waiting while the buffer is full; False if it was closed meanwhile."""
+        with self._cond:
+            while self._full() and not self._closed:
+                self._cond.wait(0.1)
+            if self._closed:
+                return False
+            self._items.append((item, nbytes, nrows))
+            self._bytes += nbytes
+            self._rows += nrows
+            self._cond.notify_all()
+            return True
+
+    def get(self, timeout: float) -> T | None:
+        """The oldest item, or None when none came within ``timeout`` seconds."""
+        with self._cond:
+            if not self._items:
+                self._cond.wait(timeout)
+                if not self._items:
+                    return None
+            item, nbytes, nrows = self._items.popleft()
+            self._bytes -= nbytes
+            self._rows -= nrows
+            self._cond.notify_all()
+            return item
+
+    def close(self) -> None:
+        """Wake and refuse the producer; drop what is buffered."""
+        with self._cond:
+            self._closed = True
+            self._items.clear()
+            self._bytes = self._rows = 0
+            self._cond.notify_all()
+
+    @property
+    def buffered(self) -> tuple[int, int]:
+        """(bytes, rows) waiting for the caller."""
+        with self._cond:
+            return self._bytes, self._rows

@@ -1,0 +1,141 @@
+"""Paging: bounded prefetch, chunked reads, and stopping early cancels the query."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+import prestoha
+from prestoha.testing._local_processes import CoordinatorProcess
+
+pytestmark = pytest.mark.integration
+
+BIG = "SELECT orderkey, comment FROM tpch.sf1.lineitem"  # 6M rows
+
+
+@pytest.fixture
+def conn(coordinator: CoordinatorProcess) -> Iterator[prestoha.Connection]:
+    c = prestoha.connect(hosts=[coordinator.uri], user="ana", catalog="tpch", schema="tiny")
+    yield c
+    c.close()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _state(coordinator: CoordinatorProcess, query_id: str) -> tuple[str, str | None]:
+    for q in coordinator.admin.queries():
+        if q["query_id"] == query_id:
+            return q["state"], q.get("error_name")
+    raise AssertionError(f"{query_id} unknown to the coordinator")
+
+
+def _canceled(coordinator: CoordinatorProcess, query_id: str) -> bool:
+    return _state(coordinator, query_id) == ("FAILED", "USER_CANCELED")
+
+
+def _fetch_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.name.startswith("prestoha-"))
+
+
+def test_reading_part_of_a_huge_result_then_closing_cancels_it(
+    coordinator: CoordinatorProcess, conn: prestoha.Connection
+) -> None:
+    before = _fetch_threads()
+    cur = conn.cursor()
+    cur.execute(BIG)
+    assert len(cur.fetchmany(1000)) == 1000
+    query_id = cur.query_id
+    assert query_id is not None
+    assert _state(coordinator, query_id)[0] == "RUNNING"
+    cur.close()
+    assert _wait(lambda: _canceled(coordinator, query_id))
+    assert _wait(lambda: _fetch_threads() <= before)
+
+
+def test_breaking_out_of_iter_batches_cancels(
+    coordinator: CoordinatorProcess, conn: prestoha.Connection
+) -> None:
+    cur = conn.cursor()
+    cur.execute(BIG)
+    seen = 0
+    for batch in cur.iter_batches(5000):
+        seen += len(batch)
+        if seen >= 20_000:
+            break
+    assert seen == 20_000
+    assert cur.query_id is not None
+    query_id = cur.query_id
+    assert _wait(lambda: _canceled(coordinator, query_id))
+
+
+def test_a_cursor_dropped_without_close_cancels_on_garbage_collection(
+    coordinator: CoordinatorProcess, conn: prestoha.Connection
+) -> None:
+    before = _fetch_threads()
+    cur = conn.cursor()
+    cur.execute(BIG)
+    cur.fetchmany(100)
+    query_id = cur.query_id
+    assert query_id is not None
+    del cur
+    gc.collect()
+    assert _wait(lambda: _canceled(coordinator, query_id))
+    assert _wait(lambda: _fetch_threads() <= before)
+
+
+def test_dataframe_chunks_and_early_stop(
+    coordinator: CoordinatorProcess, conn: prestoha.Connection
+) -> None:
+    cur = conn.cursor()
+    cur.execute("SELECT nationkey, name FROM nation ORDER BY nationkey")
+    frames = list(cur.fetch_df_chunks(10))
+    assert [len(f) for f in frames] == [10, 10, 5]
+    assert list(frames[0].columns) == ["nationkey", "name"]
+    assert frames[2]["name"].tolist()[-1] == "UNITED STATES"
+
+    cur.execute(BIG)
+    for frame in cur.fetch_df_chunks(2000):
+        assert len(frame) == 2000
+        break
+    query_id = cur.query_id
+    assert query_id is not None
+    assert _wait(lambda: _canceled(coordinator, query_id))
+
+
+def test_prefetch_stays_within_its_bound(coordinator: CoordinatorProcess) -> None:
+    c = prestoha.connect(hosts=[coordinator.uri], user="ana", prefetch=20_000)
+    try:
+        cur = c.cursor()
+        cur.execute("SELECT orderkey FROM tpch.sf1.orders")
+        cur.fetchmany(10)
+        ex = cur._execution
+        assert ex is not None and ex._runner is not None
+        time.sleep(1.0)  # give the fetcher every chance to run ahead
+        _, buffered_rows = ex._runner._events.buffered
+        page = ex._page
+        assert page is not None
+        # never more than the limit plus the one page that crossed it
+        assert buffered_rows < 20_000 + len(page.rows)
+        assert sum(len(b) for b in cur.iter_batches(100_000)) == 1_500_000 - 10
+    finally:
+        c.close()
+
+
+def test_progress_stats_are_exposed(conn: prestoha.Connection) -> None:
+    cur = conn.cursor()
+    cur.execute("SELECT count(*) FROM lineitem")
+    cur.fetchall()
+    stats = cur.stats
+    assert stats["state"] == "FINISHED"
+    assert "progressPercentage" in stats or "processedRows" in stats
