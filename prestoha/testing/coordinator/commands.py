@@ -111,7 +111,10 @@ def run(ctx: Context, release: Callable[[], None]) -> StatementResult | None:
             catalog, schema = parts
         else:
             raise ctx.fail("SYNTAX_ERROR", f"Invalid schema name: {m['name']}")
-        ctx.require_schema(catalog, schema)
+        ctx.catalog(catalog)
+        if not ctx.schema_exists(catalog, schema):
+            message = f"Schema does not exist: {catalog}.{schema}"
+            raise ctx.fail("SCHEMA_NOT_FOUND", message, ctx.statement_start)
         ctx.changes.set_catalog, ctx.changes.set_schema = catalog, schema
         return _done(ctx, "USE")
     if m := _SET_SESSION.match(text):

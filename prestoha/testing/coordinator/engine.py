@@ -83,6 +83,9 @@ class Engine:
         self.uri = ""  # the protocol side may set it; shown in system.runtime.nodes
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET GLOBAL integer_division = true")
+        # One DuckDB thread: every coordinator then returns the same rows in the same order
+        # with bit-identical floating-point aggregates, which result verification relies on.
+        self._con.execute("SET GLOBAL threads = 1")
         self.catalogs: dict[str, Catalog] = {
             "memory": MemoryCatalog(self._con),
             "tpch": TpchCatalog(self._con),
