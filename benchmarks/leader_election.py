@@ -12,7 +12,8 @@ Times run from the signal to the ZooKeeper watch of a ``ZooKeeperDiscovery`` rep
 change: what a client process experiences. The cluster is healed between runs.
 
 Usage: ``python -m benchmarks.leader_election [--runs 10] [--interval 0.5]
-[--session-timeout 4]``. The last line of output is one JSON object with the medians.
+[--check-timeout 0.5] [--session-timeout 4]``. The last line of output is one JSON object with
+the medians.
 """
 
 from __future__ import annotations
@@ -99,11 +100,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--interval", type=float, default=0.5, help="agent check interval, s")
+    parser.add_argument("--check-timeout", type=float, default=0.5, help="agent check timeout, s")
     parser.add_argument("--session-timeout", type=float, default=4.0, help="agent session, s")
     args = parser.parse_args(argv)
     runs: list[dict[str, float]] = []
     with LocalCluster(
-        3, agent_interval=args.interval, session_timeout=args.session_timeout
+        3,
+        agent_interval=args.interval,
+        check_timeout=args.check_timeout,
+        session_timeout=args.session_timeout,
     ) as cluster:
         for n in range(args.runs):
             figures = one_run(cluster)
@@ -113,6 +118,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "benchmark": "leader_election",
         "runs": args.runs,
         "agent_interval_s": args.interval,
+        "check_timeout_s": args.check_timeout,
         "rise": 2,
         "fall": 2,
         "session_timeout_s": args.session_timeout,
