@@ -6,7 +6,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration system-deps clean
+.PHONY: demo test lint typecheck unit integration system-deps clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ integration: system-deps $(STAMP)
 
 test: system-deps $(STAMP) lint typecheck
 	$(PY) -m pytest
+
+bench: system-deps $(STAMP)
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

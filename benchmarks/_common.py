@@ -95,11 +95,13 @@ def alternate(rounds: int, a: Callable[[int], T], b: Callable[[int], U]) -> tupl
 
 
 def row_digest(rows: Sequence[Sequence[Any]], digest: Any = None) -> Any:
-    """Feed rows into a SHA-256 (new when ``digest`` is None); same rows, same digest."""
+    """Feed rows into a SHA-256 (new when ``digest`` is None).
+
+    The same rows give the same digest however they were split into batches.
+    """
     d = digest if digest is not None else hashlib.sha256()
-    for row in rows:
-        d.update(repr(tuple(row)).encode())
-        d.update(b"\x1e")
+    if rows:
+        d.update(("\x1e".join(repr(tuple(r)) for r in rows) + "\x1e").encode())
     return d
 
 
