@@ -20,10 +20,10 @@ from prestoha.testing.coordinator.catalogs.information_schema import (
     information_schema_tables,
 )
 from prestoha.testing.coordinator.catalogs.memory import quote
+from prestoha.testing.coordinator.duckdb_types import to_duckdb
 from prestoha.testing.coordinator.session import SessionChanges, SessionContext, session_zone
 from prestoha.testing.coordinator.sqlerrors import QueryError, position_of, user_error
 from prestoha.testing.coordinator.translate import ResolvedTable
-from prestoha.testing.coordinator.types import to_duckdb
 
 if TYPE_CHECKING:
     from prestoha.testing.coordinator.engine import Engine

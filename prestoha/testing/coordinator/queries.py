@@ -12,11 +12,12 @@ import duckdb
 from sqlglot import exp
 
 from prestoha.testing.coordinator.context import Context
+from prestoha.testing.coordinator.duckdb_types import from_duckdb, is_mapped
 from prestoha.testing.coordinator.duckerrors import from_duckdb_error
 from prestoha.testing.coordinator.inference import align
 from prestoha.testing.coordinator.session import Column, StatementResult, session_zone
 from prestoha.testing.coordinator.translate import ANON_PREFIX, Translation, translate
-from prestoha.testing.coordinator.types import TrinoType, from_duckdb, is_mapped, merge, parse_type
+from prestoha.testing.coordinator.types import TrinoType, merge, parse_type
 from prestoha.testing.coordinator.values import row_encoder
 
 __all__ = ["FETCH_ROWS", "OutputColumn", "execute_query", "run_query", "static_result"]

@@ -15,10 +15,11 @@ from prestoha.testing.coordinator import ddl
 from prestoha.testing.coordinator.catalogs import Catalog, ColumnInfo
 from prestoha.testing.coordinator.catalogs.memory import quote
 from prestoha.testing.coordinator.context import Context
+from prestoha.testing.coordinator.duckdb_types import to_duckdb
 from prestoha.testing.coordinator.queries import OutputColumn, execute_query, to_columns
 from prestoha.testing.coordinator.session import StatementResult
 from prestoha.testing.coordinator.translate import translate
-from prestoha.testing.coordinator.types import insertable, to_duckdb
+from prestoha.testing.coordinator.types import insertable
 
 __all__ = ["count_result", "run", "shaped_select"]
 

@@ -9,12 +9,12 @@ from uuid import UUID
 
 import pytest
 
+from prestoha.testing.coordinator.duckdb_types import to_duckdb
 from prestoha.testing.coordinator.types import (
     TrinoType,
     TypeParseError,
     merge,
     parse_type,
-    to_duckdb,
 )
 from prestoha.testing.coordinator.values import encoder, normalize_zone, row_encoder
 

@@ -31,7 +31,8 @@ from typing import Any
 
 from prestoha.testing.coordinator.catalogs import Catalog, CatalogError, ColumnInfo, TableInfo
 from prestoha.testing.coordinator.catalogs.memory import quote
-from prestoha.testing.coordinator.types import TypeParseError, parse_type, to_duckdb
+from prestoha.testing.coordinator.duckdb_types import to_duckdb
+from prestoha.testing.coordinator.types import TypeParseError, parse_type
 
 __all__ = ["LakeCatalog"]
 

@@ -12,7 +12,8 @@ import threading
 from typing import Any
 
 from prestoha.testing.coordinator.catalogs import Catalog, CatalogError, ColumnInfo, TableInfo
-from prestoha.testing.coordinator.types import TrinoType, from_duckdb, merge, to_duckdb
+from prestoha.testing.coordinator.duckdb_types import from_duckdb, to_duckdb
+from prestoha.testing.coordinator.types import TrinoType, merge
 
 __all__ = ["MemoryCatalog", "quote"]
 
