@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from .server import Coordinator
+from .spooling import SpoolingConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,6 +54,33 @@ def _parser() -> argparse.ArgumentParser:
         help="build the SQL engine with this callable instead of the built-in DuckDB engine "
         "(called with the Engine keyword arguments; for protocol tests and benchmarks)",
     )
+    p.add_argument(
+        "--spooling",
+        action="store_true",
+        help="answer clients that send X-Trino-Query-Data-Encoding with the spooling protocol",
+    )
+    defaults = SpoolingConfig()
+    p.add_argument(
+        "--spooling-segment-size",
+        type=int,
+        default=defaults.segment_size,
+        metavar="BYTES",
+        help="target uncompressed size of a spooled segment",
+    )
+    p.add_argument(
+        "--spooling-inline-max-bytes",
+        type=int,
+        default=defaults.inline_max_bytes,
+        metavar="BYTES",
+        help="segments up to this size (and 1000 rows) are inlined in the page",
+    )
+    p.add_argument(
+        "--spooling-ttl",
+        type=float,
+        default=defaults.segment_ttl,
+        metavar="SECONDS",
+        help="spooled segments expire after this long",
+    )
     p.add_argument("--log-level", default="WARNING", help="log level for stderr")
     return p
 
@@ -74,6 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.port < 0 or args.port > 65535:
         print(f"error: --port must be 0..65535, got {args.port}", file=sys.stderr)
+        return 2
+    try:
+        spooling_config = SpoolingConfig(
+            segment_size=args.spooling_segment_size,
+            inline_max_bytes=args.spooling_inline_max_bytes,
+            segment_ttl=args.spooling_ttl,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     engine = None
     if args.engine_factory:
@@ -100,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         client_timeout=args.client_timeout,
         purge_after=args.purge_after,
         engine=engine,
+        spooling=args.spooling,
+        spooling_config=spooling_config,
     )
     stop = threading.Event()
 

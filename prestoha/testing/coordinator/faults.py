@@ -23,6 +23,7 @@ _FIELDS = (
     "close_mid_response",
     "starting",
     "shutting_down",
+    "spooling",
 )
 
 
@@ -94,10 +95,12 @@ class Faults:
 
     Attributes mirror the admin API fields: ``latency_ms``, ``random_latency``, ``fail_post``,
     ``hang``, ``close_mid_response``, ``starting`` and ``shutting_down``. Assigning an attribute
-    validates the value like the admin API does.
+    validates the value like the admin API does. ``spooling`` is a setting rather than a fault
+    (answer clients that ask for it with the spooling protocol); ``reset()`` restores it to the
+    value given here.
     """
 
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(self, rng: random.Random | None = None, *, spooling: bool = False) -> None:
         self._lock = threading.Lock()
         self._released = threading.Condition(self._lock)
         self._rng = rng or random.Random()
@@ -109,6 +112,8 @@ class Faults:
         self._close_mid_response = 0
         self._starting = False
         self._shutting_down = False
+        self._spooling_default = bool(spooling)
+        self._spooling = bool(spooling)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -131,6 +136,7 @@ class Faults:
                 "close_mid_response": self._close_mid_response,
                 "starting": self._starting,
                 "shutting_down": self._shutting_down,
+                "spooling": self._spooling,
             }
 
     def update(self, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,7 +165,7 @@ class Faults:
         return self.snapshot()
 
     def reset(self) -> None:
-        """Switch every fault off."""
+        """Switch every fault off (and ``spooling`` back to its start value)."""
         self.update(
             {
                 "latency_ms": 0,
@@ -169,6 +175,7 @@ class Faults:
                 "close_mid_response": 0,
                 "starting": False,
                 "shutting_down": False,
+                "spooling": self._spooling_default,
             }
         )
 
@@ -242,6 +249,15 @@ class Faults:
     @shutting_down.setter
     def shutting_down(self, value: bool) -> None:
         self.update({"shutting_down": value})
+
+    @property
+    def spooling(self) -> bool:
+        """Answer clients that send ``X-Trino-Query-Data-Encoding`` with the spooling protocol."""
+        return self._spooling
+
+    @spooling.setter
+    def spooling(self, value: bool) -> None:
+        self.update({"spooling": value})
 
     # -- decisions taken by the server ------------------------------------------------------
 

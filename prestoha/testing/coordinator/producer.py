@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .results import StandardError, encode_rows, error_json, query_error_of
+from .spooling import Segment
 
 __all__ = ["Item", "Producer", "failure_json"]
 
@@ -28,12 +29,16 @@ _MAX_CHUNK = 8192
 
 @dataclass(frozen=True)
 class Item:
-    """One thing the producer hands to the protocol: a page, the end, or a failure."""
+    """One thing the producer hands to the protocol: a page, the end, or a failure.
+
+    A page is ``data`` (the inside of a JSON array of rows) or, in spooling mode, a ``segment``.
+    """
 
     kind: str  # "page" | "end" | "error"
     data: bytes = b""
     rows: int = 0
     error: dict[str, Any] | None = None
+    segment: Segment | None = None
 
 
 def failure_json(exc: BaseException, query_id: str) -> dict[str, Any]:
@@ -63,8 +68,10 @@ class Producer:
         on_result: Callable[[Any], None],
         target_size: Callable[[], int],
         max_wait: Callable[[], float],
+        pack: Callable[[bytes, int], Segment] | None = None,
     ) -> None:
         self.query_id = query_id
+        self._pack = pack
         self._execute = execute
         self._on_result = on_result
         self._target_size = target_size
@@ -141,7 +148,7 @@ class Producer:
             while self._wait_for_demand(page):
                 data, count, exhausted = self._page(rows)
                 page += 1
-                if count and not self._put(Item("page", data=data, rows=count)):
+                if count and not self._put(self._item(data, count)):
                     return
                 if exhausted:
                     failure = self._failure
@@ -159,6 +166,12 @@ class Producer:
                 log.warning(
                     "query %s: closing the engine result failed", self.query_id, exc_info=True
                 )
+
+    def _item(self, data: bytes, count: int) -> Item:
+        # Segments are packed here, not at hand-out, so compression overlaps the client's reads.
+        if self._pack is None:
+            return Item("page", data=data, rows=count)
+        return Item("page", rows=count, segment=self._pack(data, count))
 
     def _page(self, rows: Iterator[Any]) -> tuple[bytes, int, bool]:
         """Pull rows until the page reaches the target size, the rows end, or time is up."""

@@ -32,6 +32,7 @@ from .results import (
     stats_json,
     warnings_json,
 )
+from .spooling import SegmentPacker, SegmentStore, SpoolingConfig, data_json, select_encoding
 
 __all__ = ["EngineLike", "Query", "QueryRegistry", "Reply"]
 
@@ -63,6 +64,11 @@ class Reply:
     headers: list[tuple[str, str]] = field(default_factory=list)
     has_rows: bool = False
     delay: float = 0.0
+
+
+def _encoding_header(q: Query) -> list[tuple[str, str]]:
+    # Trino names the chosen encoding on every answer about the query.
+    return [] if q.encoding is None else [("X-Trino-Query-Data-Encoding", q.encoding)]
 
 
 def text_reply(status: int, message: str) -> Reply:
@@ -105,6 +111,7 @@ class Query:
         self.rows_out = 0
         self.bytes_out = 0
         self.peak_page = 0
+        self.encoding: str | None = None  # spooling encoding; None = direct protocol
         self.lock = threading.Lock()  # serialises page hand-out for this query
 
     @property
@@ -176,6 +183,7 @@ def _results(
     data: bytes | None = None,
     error: dict[str, Any] | None = None,
     executing: bool = False,
+    data_value: bytes | None = None,
 ) -> bytes:
     head: dict[str, Any] = {"id": q.id, "infoUri": f"{base}/ui/query.html?{q.id}"}
     if next_uri is not None:
@@ -196,6 +204,8 @@ def _results(
             tail["updateCount"] = q.update_count
     head_json = dumps(head)
     tail_json = dumps(tail)
+    if data_value is not None:
+        return head_json[:-1] + b',"data":' + data_value + b"," + tail_json[1:]
     if data is None:
         return head_json[:-1] + b"," + tail_json[1:]
     return head_json[:-1] + b',"data":[' + data + b"]," + tail_json[1:]
@@ -216,6 +226,7 @@ class QueryRegistry:
         client_timeout: float = 300.0,
         purge_after: float = 900.0,
         max_history: int = 1000,
+        spooling: SpoolingConfig | None = None,
     ) -> None:
         self.engine = engine
         self.make_session = make_session
@@ -226,6 +237,8 @@ class QueryRegistry:
         self.client_timeout = client_timeout
         self.purge_after = purge_after
         self.max_history = max_history
+        self.spooling = spooling or SpoolingConfig()
+        self.segments = SegmentStore(max_bytes=self.spooling.max_store_bytes)
         # A fresh id per start: ids of a previous run of this node are unknown (404) here.
         self.coordinator_id = "".join(secrets.choice(_ALPHABET) for _ in range(5))
         self._counter = 0
@@ -248,12 +261,13 @@ class QueryRegistry:
             self._reaper.join(timeout=5)
 
     def forget(self) -> None:
-        """Drop every query, as a restart would (404 ``Query not found`` afterwards)."""
+        """Drop every query and spooled segment, as a restart would (404 afterwards)."""
         with self._lock:
             queries = list(self._queries.values())
             self._queries.clear()
         for q in queries:
             q.release()
+        self.segments.clear()
 
     def summaries(self) -> list[dict[str, Any]]:
         """Every known query, oldest first (``GET /_emulator/queries``)."""
@@ -270,7 +284,8 @@ class QueryRegistry:
                 log.exception("query reaper failed")
 
     def reap(self) -> None:
-        """Fail abandoned queries and purge old finished ones."""
+        """Fail abandoned queries, purge old finished ones and expired segments."""
+        self.segments.purge_expired()
         now = time.monotonic()
         with self._lock:
             queries = list(self._queries.values())
@@ -334,10 +349,19 @@ class QueryRegistry:
             return text_reply(400, exc.message)
         q = Query(self._new_id(), sql, session, prefix)
         q.delay = self.faults.query_delay()
+        q.encoding = self._encoding_for(headers, prefix)
         with self._lock:
             self._queries[q.id] = q
         next_uri = f"{base}/v1/statement/queued/{q.id}/{q.slug}/1"
-        return Reply(200, _results(q, base, state="QUEUED", next_uri=next_uri))
+        body = _results(q, base, state="QUEUED", next_uri=next_uri)
+        return Reply(200, body, headers=_encoding_header(q))
+
+    def _encoding_for(self, headers: list[tuple[str, str]], prefix: str) -> str | None:
+        # PrestoDB has no spooling protocol, and Trino only spools when it is enabled.
+        if prefix != "X-Trino-" or not self.faults.spooling:
+            return None
+        wanted = [v for k, v in headers if k.lower() == "x-trino-query-data-encoding"]
+        return select_encoding(wanted, self.spooling.encodings)
 
     def queued(self, query_id: str, slug: str, token: int, base: str) -> Reply:
         """GET of a queued URI: dispatch on the first one, then point at the executing URI."""
@@ -352,10 +376,12 @@ class QueryRegistry:
                 self._dispatch(q)
             if q.failure is not None and q.exec_token < 0:
                 q.done = True
-                return Reply(200, _results(q, base, state="FAILED", next_uri=None, error=q.failure))
+                body = _results(q, base, state="FAILED", next_uri=None, error=q.failure)
+                return Reply(200, body, headers=_encoding_header(q))
             next_uri = f"{base}/v1/statement/executing/{q.id}/{q.slug}/0"
             state = "QUEUED" if q.dispatched_at is None else "RUNNING"
-            return Reply(200, _results(q, base, state=state, next_uri=next_uri))
+            body = _results(q, base, state=state, next_uri=next_uri)
+            return Reply(200, body, headers=_encoding_header(q))
 
     def _dispatch(self, q: Query) -> None:
         q.dispatched_at = time.monotonic()
@@ -385,12 +411,23 @@ class QueryRegistry:
                     user=q.session.user,
                 )
         q.state = "RUNNING"
+        pack = None
+        target_size = lambda: q.target_size  # noqa: E731
+        if q.encoding is not None:
+            packer = SegmentPacker(
+                encoding=q.encoding, config=self.spooling, store=self.segments, query_id=q.id
+            )
+            pack = packer.pack
+            # Segments are cut by the spooling segment size, not by targetResultSize.
+            segment_size = self.spooling.segment_size
+            target_size = lambda: segment_size  # noqa: E731
         q.producer = Producer(
             query_id=q.id,
             execute=lambda: self.engine.execute(q.sql, session, query_id=q.id),
             on_result=lambda result: q.on_result(result, q.prefix),
-            target_size=lambda: q.target_size,
+            target_size=target_size,
             max_wait=lambda: q.max_wait,
+            pack=pack,
         )
         q.producer.start()
 
@@ -432,26 +469,36 @@ class QueryRegistry:
             item = producer.take(q.max_wait)
         if q.failure is None and item is not None and item.kind == "error":
             q.fail(item.error or {})
+        headers = q.response_headers + _encoding_header(q)
         if q.failure is not None:
             q.done = True
             body = _results(q, base, state="FAILED", next_uri=None, error=q.failure, executing=True)
-            return Reply(200, body, headers=list(q.response_headers))
+            return Reply(200, body, headers=headers)
         next_uri = f"{base}/v1/statement/executing/{q.id}/{q.slug}/{token + 1}"
         if item is None:
             body = _results(q, base, state=q.state, next_uri=next_uri, executing=True)
-            return Reply(200, body, headers=list(q.response_headers))
+            return Reply(200, body, headers=headers)
         if item.kind == "end":
             q.state = "FINISHED"
             q.finished_at = time.monotonic()
             q.done = True
             q.release()
             body = _results(q, base, state="FINISHED", next_uri=None, executing=True)
-            return Reply(200, body, headers=list(q.response_headers))
+            return Reply(200, body, headers=headers)
+        segment = item.segment
+        size = len(item.data) if segment is None else segment.json_size
         q.rows_out += item.rows
-        q.bytes_out += len(item.data)
-        q.peak_page = max(q.peak_page, len(item.data))
+        q.bytes_out += size
+        q.peak_page = max(q.peak_page, size)
+        if segment is not None and q.encoding is not None:
+            value = dumps(data_json(q.encoding, [segment], base))
+            body = _results(
+                q, base, state="RUNNING", next_uri=next_uri, data_value=value, executing=True
+            )
+            # A page that only points at a spooled segment carries no rows itself.
+            return Reply(200, body, headers=headers, has_rows=segment.inline)
         body = _results(q, base, state="RUNNING", next_uri=next_uri, data=item.data, executing=True)
-        return Reply(200, body, headers=list(q.response_headers), has_rows=True)
+        return Reply(200, body, headers=headers, has_rows=True)
 
     def heartbeat(self, query_id: str, slug: str) -> Reply:
         """HEAD of a ``nextUri``: keeps the query from being abandoned."""

@@ -19,6 +19,7 @@ from .protocol import (
     text_reply,
 )
 from .results import dumps
+from .spooling import WrongSegmentKey
 
 if TYPE_CHECKING:
     from .server import Coordinator
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Routes", "airlift_duration", "parse_data_size", "parse_duration"]
 
 _STATEMENT = re.compile(r"^/v1/statement/(queued|executing)/([^/]+)/([^/]+)/(-?\d+)$")
+_SPOOLED = re.compile(r"^/v1/spooled/(download|ack)/([^/]+)$")
 _PARTIAL_CANCEL = re.compile(r"^/v1/statement/executing/partialCancel/[^/]+/\d+/[^/]+/\d+$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m|h|d)\s*$")
 _DATA_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|PB)\s*$")
@@ -162,7 +164,28 @@ class Routes:
             return text_reply(405, "Method Not Allowed")
         if _PARTIAL_CANCEL.match(path):
             return Reply(204) if method == "DELETE" else text_reply(405, "Method Not Allowed")
+        m = _SPOOLED.match(path)
+        if m:
+            if method != "GET":
+                return text_reply(405, "Method Not Allowed")
+            return self.spooled(m.group(1), urllib.parse.unquote(m.group(2)), headers)
         return self._info_routes(method, path, body)
+
+    def spooled(self, action: str, segment_id: str, headers: list[tuple[str, str]]) -> Reply:
+        """``GET /v1/spooled/download/{id}`` (the bytes) or ``/v1/spooled/ack/{id}`` (delete)."""
+        lowered = {k.lower(): v for k, v in headers}
+        store = self.registry.segments
+        try:
+            if action == "ack":
+                if not store.ack(segment_id, lowered):
+                    return text_reply(404, "Segment not found")
+                return Reply(200, b"", "text/plain")
+            data = store.get(segment_id, lowered)
+        except WrongSegmentKey:
+            return text_reply(403, "Invalid segment key")
+        if data is None:
+            return text_reply(404, "Segment not found")
+        return Reply(200, data, "application/octet-stream", has_rows=True)
 
     def _info_routes(self, method: str, path: str, body: bytes) -> Reply:
         reading = method in ("GET", "HEAD")

@@ -25,6 +25,7 @@ from .headers import ParsedSession
 from .journal import Journal
 from .protocol import EngineLike, QueryRegistry, Reply
 from .routes import Routes
+from .spooling import SpoolingConfig
 
 __all__ = ["Coordinator"]
 
@@ -213,7 +214,9 @@ class Coordinator:
     """An emulated Trino coordinator serving HTTP on ``host:port`` (port 0 = any free port).
 
     Use ``start()``/``stop()`` or ``with Coordinator(...) as c:``. ``c.uri`` is its base URI,
-    ``c.faults`` its fault switches (the same as the admin API).
+    ``c.faults`` its fault switches (the same as the admin API). ``spooling=True`` answers
+    clients that ask for it with Trino's spooling protocol (``c.faults.spooling`` switches it
+    at run time); ``spooling_config`` sets its segment sizes, inlining and expiry.
     """
 
     def __init__(
@@ -231,9 +234,13 @@ class Coordinator:
         engine: EngineLike | None = None,
         client_timeout: float = 300.0,
         purge_after: float = 900.0,
+        spooling: bool = False,
+        spooling_config: SpoolingConfig | None = None,
     ) -> None:
         if flavor not in ("trino", "presto"):
             raise ValueError(f"flavor must be 'trino' or 'presto', got {flavor!r}")
+        if spooling_config is not None and not isinstance(spooling_config, SpoolingConfig):
+            raise TypeError("spooling_config must be a SpoolingConfig")
         self.node_id = node_id
         self.host = host
         self.port = port
@@ -245,7 +252,8 @@ class Coordinator:
         self.version = version
         self.client_timeout = client_timeout
         self.purge_after = purge_after
-        self.faults = Faults()
+        self.faults = Faults(spooling=spooling)
+        self.spooling_config = spooling_config or SpoolingConfig()
         self._engine_arg = engine
         self._engine: EngineLike | None = None
         self._server: _Server | None = None
@@ -310,6 +318,7 @@ class Coordinator:
             journal=self._journal,
             client_timeout=self.client_timeout,
             purge_after=self.purge_after,
+            spooling=self.spooling_config,
         )
         self.faults._bind_forget(self.registry.forget)
         self.started_at = time.monotonic()
