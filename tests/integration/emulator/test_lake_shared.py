@@ -140,3 +140,37 @@ def test_a_reader_never_sees_part_of_an_insert(lake_processes: list[EmulatorProc
     assert sorted(r[0] for r in _run(reader, "SELECT DISTINCT batch FROM atomic_t")) == list(
         range(12)
     )
+
+
+def test_rewrites_racing_inserts_lose_no_rows(lake_processes: list[EmulatorProcess]) -> None:
+    inserter, updater = lake_processes[0], lake_processes[1]
+    _run(inserter, "CREATE TABLE rewrite_t (batch bigint, x bigint, touched bigint)")
+    done = threading.Event()
+    updates: list[int] = []
+    failures: list[BaseException] = []
+
+    def update() -> None:
+        try:
+            while not done.is_set():
+                rows = _run(updater, "UPDATE rewrite_t SET touched = touched + 1 WHERE x = 1")
+                updates.append(rows[0][0])
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=update)
+    thread.start()
+    try:
+        for batch in range(10):
+            sql = (
+                f"INSERT INTO rewrite_t SELECT {batch}, x, 0 FROM UNNEST(sequence(1, 100)) AS u(x)"
+            )
+            assert _run(inserter, sql) == [[100]]
+    finally:
+        done.set()
+        thread.join(timeout=60)
+    assert not failures
+    assert any(n > 0 for n in updates)
+    assert _run(
+        lake_processes[2], "SELECT count(*), count(DISTINCT (batch, x)) FROM rewrite_t"
+    ) == [[1000, 1000]]
+    assert _run(lake_processes[3], "SELECT max(touched) FROM rewrite_t WHERE x <> 1") == [[0]]
