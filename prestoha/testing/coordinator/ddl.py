@@ -160,7 +160,7 @@ def _create_table(ctx: Context, tree: exp.Create) -> StatementResult:
                 ctx.statement_start,
             )
     if not cat.writable:
-        raise ctx.fail("NOT_SUPPORTED", "This connector does not support creating tables", node)
+        raise ctx.fail("NOT_SUPPORTED", "This connector does not support creating tables")
     cat.create_table(ctx.cur, schema, table, columns, comment_of(tree))
     return _done(ctx, "CREATE TABLE")
 

@@ -56,8 +56,10 @@ def count_result(ctx: Context, update_type: str, count: int) -> StatementResult:
 _BIGINT = ddl.parse_column_type("bigint")
 
 
-def target(ctx: Context, node: exp.Table) -> tuple[Catalog, str, str, list[ColumnInfo]]:
-    """The existing table a statement writes to."""
+def target(
+    ctx: Context, node: exp.Table, refusal: str = "modifying table rows"
+) -> tuple[Catalog, str, str, list[ColumnInfo]]:
+    """The existing table a statement writes to; ``refusal`` names the write for read-only ones."""
     catalog, schema, table = ctx.qualify(ctx.table_parts(node), node)
     cat = ctx.require_schema(catalog, schema, node)
     cols = cat.columns(ctx.cur, schema, table) if schema != "information_schema" else None
@@ -65,8 +67,7 @@ def target(ctx: Context, node: exp.Table) -> tuple[Catalog, str, str, list[Colum
         message = f"Table '{catalog}.{schema}.{table}' does not exist"
         raise ctx.fail("TABLE_NOT_FOUND", message, ctx.statement_start)
     if not cat.writable:
-        message = "This connector does not support modifying table rows"
-        raise ctx.fail("NOT_SUPPORTED", message, ctx.statement_start)
+        raise ctx.fail("NOT_SUPPORTED", f"This connector does not support {refusal}")
     return cat, schema, table, cols
 
 
@@ -109,7 +110,7 @@ def _insert(ctx: Context, tree: exp.Insert) -> StatementResult:
     if isinstance(into, exp.Schema):
         chosen = [e.name for e in into.expressions]
         into = into.this
-    cat, schema, table, cols = target(ctx, into)
+    cat, schema, table, cols = target(ctx, into, "inserts")
     known = {c.name for c in cols}
     for name in chosen or []:
         if name not in known:
@@ -159,7 +160,7 @@ def _update(ctx: Context, tree: exp.Update) -> StatementResult:
 
 def _truncate(ctx: Context, tree: exp.TruncateTable) -> StatementResult:
     for node in tree.expressions:
-        cat, schema, table, _ = target(ctx, node)
+        cat, schema, table, _ = target(ctx, node, "truncating tables")
         cat.delete(ctx.cur, schema, table, table, None)
     return StatementResult(
         columns=[], update_type="TRUNCATE TABLE", changes=ctx.changes, read_only=False

@@ -86,30 +86,30 @@ class Catalog:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def _refuse(self) -> CatalogError:
-        return CatalogError(f"This connector does not support writes (catalog '{self.name}')")
+    def _refuse(self, what: str) -> CatalogError:
+        return CatalogError(f"This connector does not support {what}")
 
     def create_schema(self, cur: Any, schema: str) -> None:
         """Create a schema (the engine checks it does not exist yet)."""
-        raise self._refuse()
+        raise self._refuse("creating schemas")
 
     def drop_schema(self, cur: Any, schema: str, cascade: bool) -> None:
         """Drop a schema."""
-        raise self._refuse()
+        raise self._refuse("dropping schemas")
 
     def create_table(
         self, cur: Any, schema: str, table: str, columns: list[ColumnInfo], comment: str | None
     ) -> None:
         """Create an empty table."""
-        raise self._refuse()
+        raise self._refuse("creating tables")
 
     def insert(self, cur: Any, schema: str, table: str, select_sql: str) -> int:
         """Append the rows of a DuckDB query (already in table column order and types)."""
-        raise self._refuse()
+        raise self._refuse("inserts")
 
     def delete(self, cur: Any, schema: str, table: str, alias: str, where: str | None) -> int:
         """Delete rows matching a DuckDB condition over ``alias``; all rows when ``None``."""
-        raise self._refuse()
+        raise self._refuse("modifying table rows")
 
     def update(
         self,
@@ -121,40 +121,36 @@ class Catalog:
         where: str | None,
     ) -> int:
         """Set columns to DuckDB expressions on the rows matching ``where``."""
-        raise self._refuse()
+        raise self._refuse("modifying table rows")
 
     def drop_table(self, cur: Any, schema: str, table: str) -> None:
         """Drop a table."""
-        raise self._refuse()
+        raise self._refuse("dropping tables")
 
     def rename_table(self, cur: Any, schema: str, table: str, new_table: str) -> None:
         """Rename a table within its schema."""
-        raise self._refuse()
+        raise self._refuse("renaming tables")
 
     def add_column(self, cur: Any, schema: str, table: str, column: ColumnInfo) -> None:
         """Add a column (NULL in existing rows)."""
-        raise self._refuse()
+        raise self._refuse("adding columns")
 
     def drop_column(self, cur: Any, schema: str, table: str, column: str) -> None:
         """Drop a column."""
-        raise self._refuse()
+        raise self._refuse("dropping columns")
 
     def rename_column(self, cur: Any, schema: str, table: str, old: str, new: str) -> None:
         """Rename a column."""
-        raise self._refuse()
+        raise self._refuse("renaming columns")
 
     def create_view(self, cur: Any, schema: str, view: str, duck_sql: str, replace: bool) -> None:
         """Create a view from translated DuckDB SQL."""
-        raise CatalogError(
-            f"This connector does not support creating views (catalog '{self.name}')"
-        )
+        raise self._refuse("creating views")
 
     def drop_view(self, cur: Any, schema: str, view: str) -> None:
         """Drop a view."""
-        raise CatalogError(
-            f"This connector does not support dropping views (catalog '{self.name}')"
-        )
+        raise self._refuse("dropping views")
 
     def set_comment(self, cur: Any, schema: str, table: str, comment: str | None) -> None:
         """Set the comment of a table."""
-        raise CatalogError(f"This connector does not support setting table comments ({self.name})")
+        raise self._refuse("setting table comments")
