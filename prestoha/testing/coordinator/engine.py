@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -81,7 +83,9 @@ class Engine:
         self.version = version
         self.lake_dir = lake_dir
         self.uri = ""  # the protocol side may set it; shown in system.runtime.nodes
-        self._con = duckdb.connect(":memory:")
+        # Spills of big sorts and joins go to a private directory, not the working directory.
+        self._spill_dir = tempfile.mkdtemp(prefix="prestoha-duckdb-")
+        self._con = duckdb.connect(":memory:", config={"temp_directory": self._spill_dir})
         self._con.execute("SET GLOBAL integer_division = true")
         # One DuckDB thread: every coordinator then returns the same rows in the same order
         # with bit-identical floating-point aggregates, which result verification relies on.
@@ -153,6 +157,7 @@ class Engine:
             self._last_used.clear()
         with contextlib.suppress(duckdb.Error):
             self._con.close()
+        shutil.rmtree(self._spill_dir, ignore_errors=True)
 
     # -- transactions --------------------------------------------------------------------------
 
