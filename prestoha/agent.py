@@ -155,6 +155,9 @@ def build_parser(prog: str = "prestoha agent") -> argparse.ArgumentParser:
     p.add_argument("--session-timeout", type=float, default=6.0, help="ZooKeeper session, s (6)")
     p.add_argument("--insecure", action="store_true", help="do not verify the coordinator's TLS")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    # metrics (prestoha[metrics]); the hook lives in prestoha.metrics.serve_agent
+    p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics")
+    p.add_argument("--metrics-addr", default="127.0.0.1", help="metrics address (127.0.0.1)")
     return p
 
 
@@ -284,6 +287,17 @@ def main(argv: Sequence[str] | None = None, prog: str = "prestoha agent") -> int
     except ConfigurationError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
+    if args.metrics_port is not None:
+        try:
+            from prestoha.metrics import serve_agent
+
+            serve_agent(agent, args.metrics_port, args.metrics_addr)
+        except ImportError:
+            print(f"{prog}: --metrics-port needs pip install 'prestoha[metrics]'", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"{prog}: --metrics-port {args.metrics_port}: {exc}", file=sys.stderr)
+            return 2
     return agent.run()
 
 

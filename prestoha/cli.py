@@ -1,10 +1,17 @@
-"""The ``prestoha`` command line (needs ``prestoha[cli]``: click and rich)."""
+"""The ``prestoha`` command line (needs ``prestoha[cli]``: click and rich).
+
+The group lives here; each command is in a sibling module that registers itself on it:
+``demo`` (``_cli_demo``), ``query`` (``_cli_query``), ``agent``, ``sandbox`` and ``status``
+(``_cli_cluster``).
+"""
 
 from __future__ import annotations
 
 import click
 
 from prestoha._version import __version__
+
+__all__ = ["cli"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,17 +20,9 @@ def cli() -> None:
     """prestoha: Trino and Presto without a single point of failure.
 
     Run an agent beside each coordinator, and point clients at ZooKeeper.
+    Start with `prestoha demo`.
     """
 
 
-@cli.command()
-def demo() -> None:
-    """Run the failover demo: a local cluster, a leader killed, queries that keep working."""
-    click.echo(
-        f"prestoha {__version__}: the failover demo needs the driver and the local cluster, "
-        "which are not built yet; nothing to show."
-    )
-
-
-# the cluster commands (agent, sandbox, status) register themselves on `cli`
-from prestoha import _cli_cluster  # noqa: E402, F401
+# the commands register themselves on `cli`; order matters only for import cycles
+from prestoha import _cli_cluster, _cli_demo, _cli_query  # noqa: E402, F401
