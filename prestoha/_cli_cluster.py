@@ -98,27 +98,57 @@ def _print_sandbox(info: dict[str, Any]) -> None:
 )
 @click.option("--timeout", default=5.0, show_default=True, help="seconds for each network step")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option(
+    "--watch",
+    type=float,
+    is_flag=False,
+    flag_value=2.0,
+    default=None,
+    metavar="[SECONDS]",
+    help="refresh every SECONDS (2) until Ctrl-C",
+)
 def status(
-    zk: str, cluster: str, root: str, zk_auth: str | None, timeout: float, as_json: bool
+    zk: str,
+    cluster: str,
+    root: str,
+    zk_auth: str | None,
+    timeout: float,
+    as_json: bool,
+    watch: float | None,
 ) -> None:
     """Show the members, the leader and its epoch, and each member's /v1/info and latency.
 
-    Exits 0 when a leader is registered, 1 when none is.
+    Exits 0 when a leader is registered, 1 when none is (with --watch: 0 on Ctrl-C).
     """
     from prestoha.discovery.zookeeper import ZooKeeperDiscovery
     from prestoha.errors import ConfigurationError, DiscoveryError
 
+    if watch is not None and watch <= 0:
+        raise click.BadParameter("must be more than 0 seconds", param_hint="--watch")
     try:
         with ZooKeeperDiscovery(
             zk, cluster=cluster, root=root, auth=zk_auth, connect_timeout=timeout
         ) as discovery:
+            if watch is not None:
+                _watch(lambda: _status(discovery.topology(), zk, cluster, root, timeout),
+                       watch, as_json)  # fmt: skip
+                return
             topology = discovery.topology()
     except (ConfigurationError, DiscoveryError) as exc:
         raise click.ClickException(str(exc)) from None
+    result = _status(topology, zk, cluster, root, timeout)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        _print_status(result)
+    sys.exit(0 if result["leader"] is not None else 1)
+
+
+def _status(topology: Any, zk: str, cluster: str, root: str, timeout: float) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=8) as pool:
         probes = list(pool.map(lambda m: _probe(m.uri, timeout), topology.members))
     leader = topology.leader
-    result = {
+    return {
         "zk": zk,
         "cluster": cluster,
         "root": root,
@@ -129,12 +159,32 @@ def status(
             for member, probe in zip(topology.members, probes, strict=True)
         ],
         "problems": list(topology.problems),
+        "stale": topology.stale,
     }
-    if as_json:
-        click.echo(json.dumps(result))
-    else:
-        _print_status(result)
-    sys.exit(0 if leader is not None else 1)
+
+
+def _watch(read: Any, every: float, as_json: bool) -> None:
+    """Print the status every ``every`` seconds until Ctrl-C (one JSON line each with --json)."""
+    terminal = sys.stdout.isatty() and not as_json
+    try:
+        while True:
+            result = read()
+            if as_json:
+                click.echo(json.dumps(result))
+            else:
+                if terminal:
+                    click.clear()
+                else:
+                    click.echo(f"--- {time.strftime('%H:%M:%S')}")
+                _print_status(result)
+                if result["stale"]:
+                    click.echo("ZooKeeper unreachable: this is the last view it gave")
+                if terminal:
+                    click.echo(f"\n{time.strftime('%H:%M:%S')}, every {every:g} s; Ctrl-C stops")
+            sys.stdout.flush()
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return
 
 
 def _probe(uri: str, timeout: float) -> dict[str, Any]:
