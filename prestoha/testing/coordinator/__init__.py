@@ -11,6 +11,7 @@ from .admin import EmulatorAdmin
 from .faults import FailPost, Faults, RandomLatency
 from .journal import Journal, read_journal
 from .server import Coordinator
+from .spooling import SpoolingConfig
 
 __all__ = [
     "Coordinator",
@@ -19,5 +20,6 @@ __all__ = [
     "Faults",
     "Journal",
     "RandomLatency",
+    "SpoolingConfig",
     "read_journal",
 ]
