@@ -10,8 +10,9 @@ from sqlglot import exp
 
 from prestoha.testing.coordinator.catalogs import Catalog, ColumnInfo
 from prestoha.testing.coordinator.context import Context
+from prestoha.testing.coordinator.queries import execute_query
 from prestoha.testing.coordinator.session import StatementResult
-from prestoha.testing.coordinator.translate import data_type_text, translate
+from prestoha.testing.coordinator.translate import data_type_text
 from prestoha.testing.coordinator.types import TrinoType, TypeParseError, parse_type
 
 __all__ = ["comment_of", "parse_column_type", "run"]
@@ -176,8 +177,10 @@ def _create_view(ctx: Context, tree: exp.Create) -> StatementResult:
             ctx.statement_start,
         )
     query = tree.args["expression"]
-    duck_sql = translate(query, ctx.resolve_table, ctx.session_values()).duck_sql
-    cat.create_view(ctx.cur, schema, view, duck_sql, replace)
+    definition = query.sql(dialect="trino")
+    _, outputs, translation = execute_query(ctx, query)
+    columns = [ColumnInfo(o.name, o.type) for o in outputs]
+    cat.create_view(ctx.cur, schema, view, translation.duck_sql, replace, definition, columns)
     comment = comment_of(tree)
     if comment is not None:
         cat.set_comment(ctx.cur, schema, view, comment)

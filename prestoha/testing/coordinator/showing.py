@@ -186,9 +186,10 @@ def _show_create(ctx: Context, kind: str, parts: list[str]) -> StatementResult:
         for c in cols
     )
     if kind == "VIEW":
-        sql = (
-            f"CREATE VIEW {catalog}.{schema}.{table} AS\nSELECT *\nFROM {catalog}.{schema}.{table}"
-        )
+        info = next((t for t in ctx.tables(catalog, schema) if t.name == table), None)
+        if info is None or info.kind != "VIEW":
+            raise ctx.fail("TABLE_NOT_FOUND", f"View '{catalog}.{schema}.{table}' does not exist")
+        sql = f"CREATE VIEW {catalog}.{schema}.{table} AS\n{info.definition or ''}"
         return static_result(ctx, [("Create View", _V)], [(sql,)])
     return static_result(
         ctx, [("Create Table", _V)], [(f"CREATE TABLE {catalog}.{schema}.{table} (\n{body}\n)",)]

@@ -107,6 +107,14 @@ def test_memory_tables_round_trip(engine: Engine) -> None:
     result, rows = run(engine, "CREATE TABLE basics_ctas AS SELECT * FROM tpch.tiny.nation", sess)
     assert (result.update_type, rows) == ("CREATE TABLE", [[25]])
     run(engine, "DROP TABLE basics_ctas", sess)
+    run(engine, "CREATE VIEW basics_v AS SELECT nationkey, name, 1 FROM tpch.tiny.nation", sess)
+    result, rows = run(engine, "SELECT * FROM basics_v WHERE nationkey = 0", sess)
+    assert [c.name for c in result.columns] == ["nationkey", "name", "_col2"]
+    assert [c.type for c in result.columns] == ["bigint", "varchar(25)", "integer"]
+    assert rows == [[0, "ALGERIA", 1]]
+    _, rows = run(engine, "SELECT table_name, view_definition FROM information_schema.views", sess)
+    assert rows == [["basics_v", "SELECT nationkey, name, 1 FROM tpch.tiny.nation"]]
+    run(engine, "DROP VIEW basics_v", sess)
     run(engine, "DROP TABLE basics_t", sess)
     assert fails(engine, "SELECT * FROM basics_t", sess).error_name == "TABLE_NOT_FOUND"
 

@@ -42,6 +42,7 @@ class TableInfo:
     name: str
     kind: str = "BASE TABLE"  # information_schema.tables.table_type: "BASE TABLE" or "VIEW"
     comment: str | None = None
+    definition: str | None = None  # a view's query, as written
 
 
 @dataclass
@@ -143,8 +144,20 @@ class Catalog:
         """Rename a column."""
         raise self._refuse("renaming columns")
 
-    def create_view(self, cur: Any, schema: str, view: str, duck_sql: str, replace: bool) -> None:
-        """Create a view from translated DuckDB SQL."""
+    def create_view(
+        self,
+        cur: Any,
+        schema: str,
+        view: str,
+        duck_sql: str,
+        replace: bool,
+        definition: str,
+        columns: list[ColumnInfo],
+    ) -> None:
+        """Create a view from translated DuckDB SQL.
+
+        ``definition`` is the Trino query text, ``columns`` the view's output columns.
+        """
         raise self._refuse("creating views")
 
     def drop_view(self, cur: Any, schema: str, view: str) -> None:

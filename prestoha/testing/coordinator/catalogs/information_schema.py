@@ -101,7 +101,7 @@ def _rows(ctx: Any, catalog: str, table: str) -> list[tuple[Any, ...]]:
         return rows
     if table == "views":
         return [
-            (catalog, schema, info.name, "")
+            (catalog, schema, info.name, info.definition or "")
             for schema, info in _all_tables(ctx, catalog)
             if info.kind == "VIEW"
         ]

@@ -34,6 +34,7 @@ class MemoryCatalog(Catalog):
     def __init__(self, con: Any, database: str = "memory") -> None:
         self.db = database
         self._declared: dict[tuple[str, str], dict[str, TrinoType]] = {}
+        self._definitions: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(database)}.{quote('default')}")
 
@@ -55,7 +56,9 @@ class MemoryCatalog(Catalog):
             "WHERE database_name = ? AND schema_name = ? AND NOT internal ORDER BY 1",
             [self.db, schema, self.db, schema],
         ).fetchall()
-        return [TableInfo(n, k, c) for n, k, c in rows]
+        with self._lock:
+            views = {k[1]: v for k, v in self._definitions.items() if k[0] == schema}
+        return [TableInfo(n, k, c, views.get(n) if k == "VIEW" else None) for n, k, c in rows]
 
     def _kind(self, cur: Any, schema: str, table: str) -> str | None:
         for info in self.tables(cur, schema):
@@ -173,12 +176,28 @@ class MemoryCatalog(Catalog):
             if old in declared:
                 declared[new] = declared.pop(old)
 
-    def create_view(self, cur: Any, schema: str, view: str, duck_sql: str, replace: bool) -> None:
+    def create_view(
+        self,
+        cur: Any,
+        schema: str,
+        view: str,
+        duck_sql: str,
+        replace: bool,
+        definition: str,
+        columns: list[ColumnInfo],
+    ) -> None:
         head = "CREATE OR REPLACE VIEW" if replace else "CREATE VIEW"
-        cur.execute(f"{head} {self._name(schema, view)} AS {duck_sql}")
+        names = ", ".join(quote(c.name) for c in columns)
+        cur.execute(f"{head} {self._name(schema, view)} ({names}) AS {duck_sql}")
+        with self._lock:
+            self._definitions[(schema, view)] = definition
+            self._declared[(schema, view)] = {c.name: c.type for c in columns}
 
     def drop_view(self, cur: Any, schema: str, view: str) -> None:
         cur.execute(f"DROP VIEW {self._name(schema, view)}")
+        with self._lock:
+            self._definitions.pop((schema, view), None)
+            self._declared.pop((schema, view), None)
 
     def set_comment(self, cur: Any, schema: str, table: str, comment: str | None) -> None:
         kind = "VIEW" if self._kind(cur, schema, table) == "VIEW" else "TABLE"
