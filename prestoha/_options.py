@@ -21,6 +21,7 @@ from trino.transaction import IsolationLevel
 from prestoha.errors import ConfigurationError
 from prestoha.paging import DEFAULT_PREFETCH, PrefetchLimit
 from prestoha.retry import RetryPolicy
+from prestoha.routing import HedgePolicy, RoutingPolicy
 
 __all__ = ["Options", "parse_options"]
 
@@ -72,7 +73,9 @@ class Options:
     zk_auth: str | None = field(repr=False)
     zk_timeout: float
     encoding: str | None
-    hedge: Any
+    hedge: HedgePolicy | None
+    routing: RoutingPolicy
+    probe_interval: float | None
 
 
 def parse_options(kwargs: Mapping[str, Any]) -> Options:
@@ -176,7 +179,9 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         zk_auth=_optional_str(opts, "zk_auth"),
         zk_timeout=_seconds(opts, "zk_timeout", 5.0),
         encoding=encoding,
-        hedge=opts.get("hedge"),
+        hedge=_hedge(opts.get("hedge")),
+        routing=_routing(opts.get("routing")),
+        probe_interval=_probe_interval(opts),
     )
 
 
@@ -335,3 +340,38 @@ def _encoding(value: Any) -> str | None:
         if item not in _ENCODINGS:
             raise ConfigurationError("encoding", f"{item!r} is not allowed", ", ".join(_ENCODINGS))
     return ",".join(items)
+
+
+def _hedge(value: Any) -> HedgePolicy | None:
+    """``HedgePolicy(...)``; or the ``after`` alone: ``"p95"``, ``"p99"``, seconds; ``True``
+    for the defaults; ``None``/``False`` for no hedging."""
+    accepted = "HedgePolicy(...), 'p95', 'p99', a number of seconds, True or False"
+    if value is None or value is False or value in ("", "false", "off", "none"):
+        return None
+    if isinstance(value, HedgePolicy):
+        return value
+    if value is True or value == "true":
+        return HedgePolicy()
+    if isinstance(value, str) and value not in ("p95", "p99"):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigurationError("hedge", f"{value!r} is not allowed", accepted) from None
+    if isinstance(value, (int, float, str)):
+        return HedgePolicy(after=value)  # type: ignore[arg-type]
+    raise ConfigurationError("hedge", f"{type(value).__name__} is not allowed", accepted)
+
+
+def _routing(value: Any) -> RoutingPolicy:
+    if value is None:
+        return RoutingPolicy()
+    if not isinstance(value, RoutingPolicy):
+        raise ConfigurationError("routing", f"{type(value).__name__}", "RoutingPolicy(...)")
+    return value
+
+
+def _probe_interval(opts: Mapping[str, Any]) -> float | None:
+    value = opts.get("probe_interval", 2.0)
+    if value is None or value in (0, "0", "off", "none"):
+        return None
+    return _seconds({"probe_interval": value}, "probe_interval", 2.0)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
+import requests
+
 from prestoha.discovery import Discovery, Topology
 from prestoha.errors import ConfigurationError
 from prestoha.routing import HedgePolicy, InFlight, Router, RoutingPolicy
@@ -72,6 +74,9 @@ class Cluster:
         *,
         policy: RoutingPolicy | None = None,
         hedge: HedgePolicy | None = None,
+        probe_interval: float | None = None,
+        mode: str = "any",
+        verify: bool | str = True,
     ) -> None:
         self.discovery = discovery
         self.router = Router(policy, hedge)
@@ -80,17 +85,24 @@ class Cluster:
         self._key: Hashable | None = None
         self._on_topology(discovery.topology())
         self._unsubscribe = discovery.subscribe(self._on_topology)
+        self._prober: Prober | None = None
+        if probe_interval is not None:
+            self._prober = Prober(self, probe_interval, leader_only=mode == "leader", verify=verify)
+            self._prober.start()
 
     @classmethod
-    def shared(cls, key: Hashable, make_discovery: Callable[[], Discovery]) -> Cluster:
-        """The process-wide cluster for ``key``, made on first use; pair with :meth:`release`."""
+    def shared(
+        cls, key: Hashable, make_discovery: Callable[[], Discovery], **settings: Any
+    ) -> Cluster:
+        """The process-wide cluster for ``key``, made on first use with ``settings`` (the
+        keyword arguments of the constructor); pair with :meth:`release`."""
         with cls._registry_lock:
             entry = cls._registry.get(key)
             if entry is not None:
                 cluster, users = entry
                 cls._registry[key] = (cluster, users + 1)
                 return cluster
-            cluster = cls(make_discovery())
+            cluster = cls(make_discovery(), **settings)
             cluster._key = key
             cls._registry[key] = (cluster, 1)
             return cluster
@@ -109,6 +121,8 @@ class Cluster:
                 else:
                     Cluster._registry[self._key] = (cluster, users - 1)
         if last:
+            if self._prober is not None:
+                self._prober.stop()
             self._unsubscribe()
             self.discovery.close()
 
@@ -240,3 +254,71 @@ class Cluster:
 
 def _changed_since(seen: Topology) -> Callable[[Topology], bool]:
     return lambda t: t.version != seen.version
+
+
+class Prober:
+    """One background thread per cluster that asks each coordinator ``GET /v1/info``.
+
+    Its round trips feed the latency estimates (a long-poll GET would say nothing about a
+    node), a good answer brings an ejected node back after its ejection time, and a
+    refused connection marks a node down before any query has to find out. In ``leader``
+    mode only the leader is probed: the others take no queries anyway.
+    """
+
+    def __init__(
+        self, cluster: Cluster, interval: float, *, leader_only: bool, verify: bool | str
+    ) -> None:
+        self._cluster = cluster
+        self._interval = interval
+        self._leader_only = leader_only
+        self._stop = threading.Event()
+        self._session = requests.Session()
+        self._session.verify = verify
+        self._thread = threading.Thread(target=self._run, name="prestoha-prober", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(self._interval + 2.0)
+        self._session.close()
+
+    def _targets(self) -> list[str]:
+        topo = self._cluster.discovery.topology()
+        if self._leader_only:
+            return [topo.leader.uri] if topo.leader else []
+        return [m.uri for m in topo.members]
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            for uri in self._targets():
+                if self._stop.is_set():
+                    return
+                self.probe(uri)
+
+    def probe(self, uri: str) -> bool:
+        """Ask one coordinator; True when it answered that it is ready."""
+        router = self._cluster.router
+        started = time.monotonic()
+        try:
+            answer = self._session.get(
+                f"{uri}/v1/info", timeout=(1.0, max(1.0, min(self._interval, 5.0)))
+            )
+            info = answer.json() if answer.status_code == 200 else {}
+        except requests.exceptions.ConnectionError as exc:
+            if not isinstance(exc, requests.exceptions.ConnectTimeout):
+                router.mark_down(uri)
+                return False
+            router.record_failure(uri)
+            return False
+        except (requests.exceptions.RequestException, ValueError):
+            router.record_failure(uri)
+            return False
+        ready = isinstance(info, dict) and info.get("starting") is False
+        if not ready:
+            router.record_failure(uri)
+            return False
+        router.observe_latency(uri, time.monotonic() - started)
+        router.record_success(uri)
+        return True

@@ -153,7 +153,15 @@ class Connection:
         self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
         self.session = _session(options)
         self._pinned: Coordinator | None = None
-        self.cluster = Cluster.shared(_discovery_key(options), lambda: _make_discovery(options))
+        self.cluster = Cluster.shared(
+            _cluster_key(options),
+            lambda: _make_discovery(options),
+            policy=options.routing,
+            hedge=options.hedge,
+            probe_interval=options.probe_interval,
+            mode=options.mode,
+            verify=options.verify,
+        )
         self._ctx = ExecutionContext(
             cluster=self.cluster,
             mode=options.mode,
@@ -325,10 +333,22 @@ def _roles(roles: dict[str, str] | str | None) -> dict[str, str]:
     return dict(roles)
 
 
-def _discovery_key(options: Options) -> tuple[Any, ...]:
+def _cluster_key(options: Options) -> tuple[Any, ...]:
+    # Connections share health only when they route the same way: the same source,
+    # routing policy and hedging.
+    policies = (options.routing, options.hedge, options.probe_interval, options.mode)
     if options.zk:
-        return ("zk", options.zk, options.root, options.cluster, options.allowed_hosts)
-    return ("static", options.hosts)
+        source: tuple[Any, ...] = (
+            "zk",
+            options.zk,
+            options.root,
+            options.cluster,
+            options.allowed_hosts,
+            options.zk_auth,
+        )
+    else:
+        source = ("static", options.hosts)
+    return (*source, *policies)
 
 
 def _make_discovery(options: Options) -> Discovery:

@@ -31,6 +31,7 @@ from prestoha._attempt import (
     AttemptEnded,
     AttemptFailed,
     AttemptRunner,
+    Event,
     Page,
     new_digest,
     row_digest_update,
@@ -318,30 +319,12 @@ class Execution:
         tried: set[str] = set()
         while True:
             coordinator = self._choose(tried)
-            runner = AttemptRunner(
-                coordinator,
-                self.sql,
-                client_session=ctx.make_client_session(),
-                http_session=ctx.http_session(coordinator),
-                auth=ctx.auth,
-                connect_timeout=ctx.connect_timeout,
-                read_timeout=(
-                    ctx.request_timeout
-                    if self.rerunnable
-                    else max(ctx.request_timeout, ctx.failover_timeout)
-                ),
-                extra_headers={**ctx.extra_headers, "X-Trino-Trace-Token": self.trace_token},
-                prefetch=ctx.prefetch,
-                digest=self.rerunnable and ctx.resume == "verify",
-                legacy_primitive_types=ctx.legacy_primitive_types,
-            )
-            self.coordinator = coordinator
-            self._runner = runner
-            ctx.runners.add(runner)
-            self._done = False
-            started = time.monotonic()
-            runner.start()
-            outcome = self._until_ready(runner, coordinator, resume_at, digest)
+            runner = self._start(coordinator)
+            first: list[Event] = []
+            if resume_at == 0 and self._may_hedge():
+                first, runner, coordinator = self._hedged(runner, coordinator)
+            started = runner.started
+            outcome = self._until_ready(runner, coordinator, resume_at, digest, first)
             if outcome is None:
                 elapsed = time.monotonic() - started
                 ctx.cluster.report(coordinator, ok=True, latency=runner.submit_latency)
@@ -361,13 +344,111 @@ class Execution:
             tried.add(coordinator.uri)
             self._pause()
 
-    def _until_ready(
-        self, runner: AttemptRunner, coordinator: Coordinator, resume_at: int, digest: Any
-    ) -> AttemptFailed | None:
-        """Consume pages until the attempt is usable; its failure, or None when ready."""
-        seen = 0
+    def _start(self, coordinator: Coordinator) -> AttemptRunner:
+        ctx = self._ctx
+        runner = AttemptRunner(
+            coordinator,
+            self.sql,
+            client_session=ctx.make_client_session(),
+            http_session=ctx.http_session(coordinator),
+            auth=ctx.auth,
+            connect_timeout=ctx.connect_timeout,
+            # A write waits longer for a silent coordinator: giving up on it means its
+            # outcome is unknown, while a read just runs again elsewhere.
+            read_timeout=(
+                ctx.request_timeout
+                if self.rerunnable
+                else max(ctx.request_timeout, ctx.failover_timeout)
+            ),
+            extra_headers={**ctx.extra_headers, "X-Trino-Trace-Token": self.trace_token},
+            prefetch=ctx.prefetch,
+            digest=self.rerunnable and ctx.resume == "verify",
+            legacy_primitive_types=ctx.legacy_primitive_types,
+        )
+        self.coordinator = coordinator
+        self._runner = runner
+        ctx.runners.add(runner)
+        self._done = False
+        runner.start()
+        return runner
+
+    # -- hedging -----------------------------------------------------------------------
+
+    def _may_hedge(self) -> bool:
+        ctx = self._ctx
+        return (
+            ctx.mode != "leader"
+            and self.classification.read_only
+            and ctx.pinned() is None
+            and ctx.cluster.router.hedge is not None
+        )
+
+    def _hedged(
+        self, runner: AttemptRunner, coordinator: Coordinator
+    ) -> tuple[list[Event], AttemptRunner, Coordinator]:
+        """Wait for the first answer with rows; past the hedge delay, send a second copy
+        elsewhere and keep whichever answers first ("The Tail at Scale")."""
+        router = self._ctx.cluster.router
+        router.record_query()
+        delay = router.hedge_delay()
+        assert delay is not None
+        early: list[Event] = []
+        if _collect(runner, early, runner.started + delay):
+            self._first_page_seen(runner, early)
+            return early, runner, coordinator
+        found = self._ctx.cluster.acquire(self._ctx.mode, frozenset({coordinator.uri}))
+        if found is None:
+            return early, runner, coordinator
+        if not router.try_hedge():
+            self._ctx.cluster.done(found[1])
+            return early, runner, coordinator
+        second, token = found
+        hedge = self._start(second)
+        # (runner, coordinator, in-flight token, events so far)
+        racers = [(runner, coordinator, self._token, early), (hedge, second, token, [])]
+        self._token = None
         while True:
-            event = self._wait(runner, coordinator)
+            for i, (r, c, tok, got) in enumerate(racers):
+                if not _collect(r, got, time.monotonic() + 0.005):
+                    continue
+                if isinstance(got[-1], AttemptFailed) and len(racers) == 2:
+                    # This copy failed: the other may still answer.
+                    self._record_failure(got[-1], c, r.started)
+                    if tok is not None:
+                        self._ctx.cluster.done(tok)
+                    racers.pop(i)
+                    break
+                for loser, _, lost_token, _ in racers:
+                    if loser is not r:
+                        loser.abandon(cancel=True)
+                        if lost_token is not None:
+                            self._ctx.cluster.done(lost_token)
+                self._token = tok
+                self.coordinator, self._runner = c, r
+                self._first_page_seen(r, got)
+                events.emit("hedge", node=second.uri, won=r is hedge)
+                return got, r, c
+
+    def _first_page_seen(self, runner: AttemptRunner, got: list[Event]) -> None:
+        if got and isinstance(got[-1], Page):
+            self._ctx.cluster.router.observe_first_page(time.monotonic() - runner.started)
+
+    def _until_ready(
+        self,
+        runner: AttemptRunner,
+        coordinator: Coordinator,
+        resume_at: int,
+        digest: Any,
+        first: list[Event] | None = None,
+    ) -> AttemptFailed | None:
+        """Consume pages until the attempt is usable; its failure, or None when ready.
+
+        ``first`` are events already taken from the runner (while racing a hedge).
+        """
+        seen = 0
+        pending = list(first or ())
+        while True:
+            event = pending.pop(0) if pending else self._wait(runner, coordinator)
             if isinstance(event, AttemptFailed):
                 return event
             if isinstance(event, AttemptEnded):
@@ -534,7 +615,7 @@ class Execution:
             if cls is not None:
                 raise cls(message, node=coordinator.uri, query_id=query_id, attempts=self.attempts)
             raise errors.OperationalError(message, attempts=self.attempts)
-        may_rerun = failure.nothing_ran or failure.kind is FailureKind.NOT_RUN or self.rerunnable
+        may_rerun = may_rerun_anything(failure) or self.rerunnable
         if not may_rerun:
             raise errors.QueryOutcomeUnknownError(
                 f"the statement may have run on {coordinator.uri} before it was lost "
@@ -542,6 +623,12 @@ class Execution:
                 f"(query id {query_id}) before running it again",
                 node=coordinator.uri,
                 query_id=query_id,
+                attempts=self.attempts,
+            )
+        if self._ctx.resume == "never" and not may_rerun_anything(failure):
+            raise errors.OperationalError(
+                f"the read was lost on {coordinator.uri} after it began ({failure.reason}); "
+                "resume='never' does not run it again",
                 attempts=self.attempts,
             )
         if self._handed and self._ctx.resume != "verify":
@@ -565,3 +652,22 @@ class Execution:
         pause = min(self._ctx.retry.wait(self._failures), self._deadline - time.monotonic())
         if pause > 0:
             time.sleep(pause)
+
+
+def may_rerun_anything(failure: Failure) -> bool:
+    """Nothing of the statement can have run: any statement may go elsewhere."""
+    return failure.nothing_ran or failure.kind is FailureKind.NOT_RUN
+
+
+def _collect(runner: AttemptRunner, got: list[Event], deadline: float) -> bool:
+    """Take ``runner``'s events into ``got`` until one that decides the race (rows or
+    columns, the end, a failure) or ``deadline``; whether one came."""
+    while True:
+        event = runner.next_event(max(0.0, min(0.05, deadline - time.monotonic())))
+        if event is not None:
+            got.append(event)
+            if not isinstance(event, Page) or event.rows or event.columns or event.final:
+                return True
+            continue
+        if time.monotonic() >= deadline:
+            return False
