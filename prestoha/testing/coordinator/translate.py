@@ -37,8 +37,18 @@ __all__ = [
 ANON_PREFIX = "__anon_col_"
 """Alias given to unnamed output expressions; the engine renames them ``_colN`` like Trino."""
 
-# sqlglot logs a warning whenever it falls back to a generic Command node; that is expected.
-logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+class _ExpectedSqlglotNoise(logging.Filter):
+    """Drops sqlglot's warnings about statements the engine parses itself (SHOW, PREPARE...)."""
+
+    _EXPECTED = ("contains unsupported syntax", "Unsupported property")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(text in message for text in self._EXPECTED)
+
+
+logging.getLogger("sqlglot").addFilter(_ExpectedSqlglotNoise())
 
 
 @dataclass
