@@ -246,8 +246,13 @@ def run(
     work: Callable[[], Outcome],
     *,
     args: argparse.Namespace,
+    fail_below_bar: bool = False,
 ) -> int:
-    """Run ``work`` within the time limit, report its outcome; the process exit status."""
+    """Run ``work`` within the time limit, report its outcome; the process exit status.
+
+    The status is 1 when the work raised (or ran out of time), and with ``fail_below_bar``
+    also when the outcome missed its bar.
+    """
     from prestoha.testing import _processes
 
     began = time.monotonic()
@@ -287,7 +292,9 @@ def run(
         tmp.replace(RESULTS / f"{name}.json")
     summary = {k: v for k, v in result.items() if k != "details"}
     print(json.dumps(summary, separators=(",", ":")), flush=True)
-    return 0 if error is None else 1
+    if error is not None or (fail_below_bar and not result["pass"]):
+        return 1
+    return 0
 
 
 def _wait_for_children(timeout: float) -> list[int]:
