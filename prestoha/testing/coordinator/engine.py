@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -83,8 +84,11 @@ class Engine:
         self.version = version
         self.lake_dir = lake_dir
         self.uri = ""  # the protocol side may set it; shown in system.runtime.nodes
-        # Spills of big sorts and joins go to a private directory, not the working directory.
-        self._spill_dir = tempfile.mkdtemp(prefix="prestoha-duckdb-")
+        # Spills of big sorts and joins go to a private directory, not the working directory;
+        # DuckDB creates it only when it spills, so a killed process usually leaves nothing.
+        self._spill_dir = os.path.join(
+            tempfile.gettempdir(), f"prestoha-duckdb-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        )
         self._con = duckdb.connect(":memory:", config={"temp_directory": self._spill_dir})
         self._con.execute("SET GLOBAL integer_division = true")
         # One DuckDB thread: every coordinator then returns the same rows in the same order
