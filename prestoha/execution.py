@@ -109,6 +109,8 @@ class Execution:
         self.info_uri: str | None = None
         self.coordinator: Coordinator | None = None
         self.failovers = 0
+        #: Bytes of spooled or inline result segments received (the spooling protocol).
+        self.segment_bytes = 0
         self._runner: AttemptRunner | None = None
         self._page: Page | None = None
         self._pos = 0
@@ -292,6 +294,7 @@ class Execution:
         return d
 
     def _take_page(self, page: Page) -> None:
+        self.segment_bytes += page.segment_bytes
         self.query_id = page.query_id
         self.info_uri = page.info_uri
         self.stats = page.stats
@@ -341,6 +344,12 @@ class Execution:
                 return
             failure = self._record_failure(outcome, coordinator, started)
             self._decide(failure, coordinator, runner.query_id)
+            log.info(
+                "query %s failed on %s (%s); submitting it again",
+                runner.query_id or "(not registered)",
+                coordinator.uri,
+                failure.reason,
+            )
             tried.add(coordinator.uri)
             self._pause()
 
