@@ -158,29 +158,32 @@ def test_hung_leader_reads_complete_on_the_next_leader(
         healthy.cont(old)
 
 
-def _big_insert(mark: str) -> str:
-    return f"INSERT INTO lake.default.lost {mark} SELECT orderkey, comment FROM tpch.sf1.orders"
-
-
-def test_write_lost_after_it_began_raises_outcome_unknown_and_never_reruns(
-    healthy: LocalCluster, connect: Connect
-) -> None:
-    conn = connect()
-    cur = conn.cursor()
-    cur.execute("CREATE TABLE IF NOT EXISTS lake.default.lost (k bigint, v varchar)")
+def _running_insert(
+    cluster: LocalCluster, conn: prestoha.Connection
+) -> tuple[str, str, threading.Thread, list[BaseException]]:
+    """Start a slow INSERT in a thread and wait until a coordinator began to run it;
+    returns its journal marker, that coordinator's node id, the thread and its errors."""
+    conn.cursor().execute("CREATE TABLE IF NOT EXISTS lake.default.lost (k bigint, v varchar)")
     mark = marker()
+    sql = f"INSERT INTO lake.default.lost {mark} SELECT orderkey, comment FROM tpch.sf1.orders"
     raised: list[BaseException] = []
 
     def insert() -> None:
         try:
-            conn.cursor().execute(_big_insert(mark))
+            conn.cursor().execute(sql)
         except BaseException as exc:
             raised.append(exc)
 
     t = threading.Thread(target=insert)
     t.start()
-    wait_until(lambda: bool(journal_entries(healthy, mark)), 30, "the INSERT to start")
-    node = journal_entries(healthy, mark)[0]["node_id"]
+    wait_until(lambda: bool(journal_entries(cluster, mark)), 30, "the INSERT to start")
+    return mark, journal_entries(cluster, mark)[0]["node_id"], t, raised
+
+
+def test_write_lost_after_it_began_raises_outcome_unknown_and_never_reruns(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    mark, node, t, raised = _running_insert(healthy, connect())
     healthy.kill(healthy.index(node))
     t.join(60)
     assert len(raised) == 1
@@ -263,21 +266,7 @@ def test_restart_that_forgets_queries_resumes_reads(
 def test_restart_that_forgets_queries_fails_a_running_write(
     healthy: LocalCluster, connect: Connect
 ) -> None:
-    conn = connect()
-    conn.cursor().execute("CREATE TABLE IF NOT EXISTS lake.default.lost (k bigint, v varchar)")
-    mark = marker()
-    raised: list[BaseException] = []
-
-    def insert() -> None:
-        try:
-            conn.cursor().execute(_big_insert(mark))
-        except BaseException as exc:
-            raised.append(exc)
-
-    t = threading.Thread(target=insert)
-    t.start()
-    wait_until(lambda: bool(journal_entries(healthy, mark)), 30, "the INSERT to start")
-    node = journal_entries(healthy, mark)[0]["node_id"]
+    mark, node, t, raised = _running_insert(healthy, connect())
     healthy.restart(healthy.index(node))
     t.join(60)
     assert len(raised) == 1
