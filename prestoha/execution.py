@@ -36,6 +36,7 @@ from prestoha._attempt import (
     new_digest,
     row_digest_update,
 )
+from prestoha._hedging import hedged
 from prestoha._taxonomy import Failure, FailureKind, Phase, classify
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.paging import PrefetchLimit
@@ -325,7 +326,7 @@ class Execution:
             runner = self._start(coordinator)
             first: list[Event] = []
             if resume_at == 0 and self._may_hedge():
-                first, runner, coordinator = self._hedged(runner, coordinator)
+                first, runner, coordinator = hedged(self, runner, coordinator)
             started = runner.started
             outcome = self._until_ready(runner, coordinator, resume_at, digest, first)
             if outcome is None:
@@ -381,7 +382,7 @@ class Execution:
         runner.start()
         return runner
 
-    # -- hedging -----------------------------------------------------------------------
+    # -- hedging (prestoha/_hedging.py) ------------------------------------------------
 
     def _may_hedge(self) -> bool:
         ctx = self._ctx
@@ -391,56 +392,6 @@ class Execution:
             and ctx.pinned() is None
             and ctx.cluster.router.hedge is not None
         )
-
-    def _hedged(
-        self, runner: AttemptRunner, coordinator: Coordinator
-    ) -> tuple[list[Event], AttemptRunner, Coordinator]:
-        """Wait for the first answer with rows; past the hedge delay, send a second copy
-        elsewhere and keep whichever answers first ("The Tail at Scale")."""
-        router = self._ctx.cluster.router
-        router.record_query()
-        delay = router.hedge_delay()
-        assert delay is not None
-        early: list[Event] = []
-        if _collect(runner, early, runner.started + delay):
-            self._first_page_seen(runner, early)
-            return early, runner, coordinator
-        found = self._ctx.cluster.acquire(self._ctx.mode, frozenset({coordinator.uri}))
-        if found is None:
-            return early, runner, coordinator
-        if not router.try_hedge():
-            self._ctx.cluster.done(found[1])
-            return early, runner, coordinator
-        second, token = found
-        hedge = self._start(second)
-        # (runner, coordinator, in-flight token, events so far)
-        racers = [(runner, coordinator, self._token, early), (hedge, second, token, [])]
-        self._token = None
-        while True:
-            for i, (r, c, tok, got) in enumerate(racers):
-                if not _collect(r, got, time.monotonic() + 0.005):
-                    continue
-                if isinstance(got[-1], AttemptFailed) and len(racers) == 2:
-                    # This copy failed: the other may still answer.
-                    self._record_failure(got[-1], c, r.started)
-                    if tok is not None:
-                        self._ctx.cluster.done(tok)
-                    racers.pop(i)
-                    break
-                for loser, _, lost_token, _ in racers:
-                    if loser is not r:
-                        loser.abandon(cancel=True)
-                        if lost_token is not None:
-                            self._ctx.cluster.done(lost_token)
-                self._token = tok
-                self.coordinator, self._runner = c, r
-                self._first_page_seen(r, got)
-                events.emit("hedge", node=second.uri, won=r is hedge)
-                return got, r, c
-
-    def _first_page_seen(self, runner: AttemptRunner, got: list[Event]) -> None:
-        if got and isinstance(got[-1], Page):
-            self._ctx.cluster.router.observe_first_page(time.monotonic() - runner.started)
 
     def _until_ready(
         self,
@@ -666,17 +617,3 @@ class Execution:
 def may_rerun_anything(failure: Failure) -> bool:
     """Nothing of the statement can have run: any statement may go elsewhere."""
     return failure.nothing_ran or failure.kind is FailureKind.NOT_RUN
-
-
-def _collect(runner: AttemptRunner, got: list[Event], deadline: float) -> bool:
-    """Take ``runner``'s events into ``got`` until one that decides the race (rows or
-    columns, the end, a failure) or ``deadline``; whether one came."""
-    while True:
-        event = runner.next_event(max(0.0, min(0.05, deadline - time.monotonic())))
-        if event is not None:
-            got.append(event)
-            if not isinstance(event, Page) or event.rows or event.columns or event.final:
-                return True
-            continue
-        if time.monotonic() >= deadline:
-            return False
