@@ -108,7 +108,7 @@ class Demo:
 
         self.cluster = cluster
         self.tally = Tally()
-        self.log_lines: deque[tuple[float, str]] = deque(maxlen=9)
+        self.log_lines: deque[tuple[float, str]] = deque(maxlen=12)
         self._log = log
         self.phase = "warming up"
         self.mode = mode

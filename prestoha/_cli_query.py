@@ -56,6 +56,8 @@ CONNECT_OPTIONS = (
     "connect_timeout",
     "allowed_hosts",
     "resume",
+    "probe_interval",
+    "hedge",
     "prefetch",
     "encoding",
     "legacy_primitive_types",
@@ -155,6 +157,8 @@ def error_line(exc: BaseException) -> str:
 @click.option(
     "--resume", type=click.Choice(["verify", "restart-only", "never"]), help="mid-stream loss"
 )
+@click.option("--probe-interval", type=float, help="seconds between /v1/info probes; 0: off")
+@click.option("--hedge", metavar="p95|p99|SECONDS", help="send a slow read to a second coordinator")
 @click.option("--prefetch", metavar="ROWS|SIZE", help="read ahead: rows, or bytes like 4MiB")
 @click.option("--encoding", metavar="LIST", help="spooled results: json, json+zstd, json+lz4")
 @click.option("--legacy-primitive-types", is_flag=True, help="values as Trino's strings")

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +98,34 @@ def _running(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize(
+    ("script", "expect"),
+    [
+        ("dbapi_failover.py", "round 1: 7002 orders, served by http://"),
+        ("sqlalchemy_engine.py", "MIDDLE EAST  5"),
+        ("pandas_chunks.py", "59768 rows through SQLAlchemy, 59768 rows through the cursor"),
+    ],
+)
+def test_the_examples_run_against_a_local_cluster(
+    local_cluster: Any, script: str, expect: str
+) -> None:
+    env = {
+        **os.environ,
+        "PRESTOHA_ZK": local_cluster.zk_hosts,
+        "PRESTOHA_CLUSTER": local_cluster.cluster,
+        "ROUNDS": "2",
+    }
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert expect in result.stdout
