@@ -85,9 +85,35 @@ Event = Union[Page, AttemptFailed, AttemptEnded]  # noqa: UP007 - a runtime alia
 
 def row_digest_update(digest: Any, rows: list[Any]) -> None:
     """Feed rows into a running digest; the same rows give the same digest whatever the
-    page boundaries were."""
+    page boundaries were (each row's encoding is followed by one separator)."""
     if rows:
-        digest.update(("\x1e".join(map(repr, rows)) + "\x1e").encode("utf-8", "surrogatepass"))
+        digest.update(_encode_rows(rows))
+
+
+def _encode_rows_repr(rows: list[Any]) -> bytes:
+    return ("\x1e".join(map(repr, rows)) + "\x1e").encode("utf-8", "surrogatepass")
+
+
+try:
+    import orjson
+
+    def _encode_rows(rows: list[Any]) -> bytes:
+        # orjson writes a list as "[" + ",".join(rows) + "]": dropping the brackets and
+        # ending with "," gives the same bytes for the same rows however they were paged.
+        # It is about ten times cheaper than repr(), which matters on every row.
+        try:
+            return bytes(orjson.dumps(rows, default=repr)[1:-1]) + b","
+        except TypeError:  # a value orjson refuses (an integer past 64 bits): row by row
+            return b"".join(map(_encode_row, rows))
+
+    def _encode_row(row: Any) -> bytes:
+        try:
+            return bytes(orjson.dumps(row, default=repr)) + b","
+        except TypeError:
+            return b"\x00" + repr(row).encode("utf-8", "surrogatepass") + b"\x00,"
+
+except ImportError:  # orjson is a dependency of trino on CPython, not on every Python
+    _encode_rows = _encode_rows_repr
 
 
 def new_digest() -> Any:
