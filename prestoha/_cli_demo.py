@@ -160,7 +160,8 @@ class Demo:
         )
         try:
             leader = self.cluster.leader()
-            self.note(f"leader is {leader.node_id if leader else 'none'}; {self._workload()}")
+            self.note(f"the leader is {leader.node_id if leader else 'none'}")
+            self.note(self._workload())
             for t in self.threads:
                 t.start()
             self.stop.wait(warmup)
@@ -185,8 +186,8 @@ class Demo:
     def _workload(self) -> str:
         n = len(self.threads)
         return (
-            f"{n} threads on prestoha.connect(zk=..., mode={self.mode!r}): "
-            f"aggregates, and ordered {self.stream_rows:,}-row reads checked row by row"
+            f"{n} threads: aggregates, and ordered reads of {self.stream_rows:,} rows, "
+            "every row checked"
         )
 
     def _kill_leader(self) -> None:

@@ -67,6 +67,9 @@ def run_demo(*, threads: int, mode: str, as_json: bool, plain: bool) -> int:
     except (ZooKeeperError, ProcessError) as exc:
         err.print(f"prestoha demo: the local cluster did not start: {exc}", markup=False)
         return 1
+    except TimeoutError as exc:
+        err.print(f"prestoha demo: {exc}", markup=False)
+        return 1
     finally:
         if spinner is not None:
             spinner.stop()
@@ -153,7 +156,7 @@ def render(demo: Demo) -> RenderableType:
         sep,
         f"{moved} failed over",
         sep,
-        f"{replays} verified replays ({replayed:,} rows)",
+        f"{replays} verified replay{'' if replays == 1 else 's'} ({replayed:,} rows)",
         sep,
         f"{checked:,} rows checked",
     )
