@@ -178,7 +178,8 @@ class Demo:
             self.phase = "stopping"
             self.stop.set()
             for t in self.threads:
-                t.join(timeout=10)
+                if t.ident is not None:  # Ctrl-C may come before every thread started
+                    t.join(timeout=10)
             unsubscribe()
             self.connection.close()
         self.phase = "done"
