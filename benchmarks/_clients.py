@@ -17,7 +17,9 @@ USER = "bench"
 
 def trino_connect(uri: str, **kwargs: Any) -> Any:
     """The unmodified ``trino.dbapi`` client on one coordinator (or a proxy) at ``uri``."""
-    return trino.dbapi.connect(host=uri, user=USER, catalog="tpch", schema="tiny", **kwargs)
+    return trino.dbapi.connect(  # type: ignore[no-untyped-call]
+        host=uri, user=USER, catalog="tpch", schema="tiny", **kwargs
+    )
 
 
 def prestoha_connect(cluster: LocalCluster, **kwargs: Any) -> prestoha.Connection:

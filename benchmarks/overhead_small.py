@@ -35,7 +35,8 @@ def measure(queries: int, rounds: int) -> c.Outcome:
             t_all: list[float] = []
             p_all: list[float] = []
             for r in range(rounds):
-                t_lat, p_lat = [], []
+                t_lat: list[float] = []
+                p_lat: list[float] = []
                 for i in range(queries):
                     order = ((tcur, t_lat), (pcur, p_lat))
                     for cur, into in order if i % 2 == 0 else reversed(order):

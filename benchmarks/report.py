@@ -1,0 +1,167 @@
+"""``python -m benchmarks.report``: docs/benchmarks.md and its plots from benchmarks/results/.
+
+Reads every ``benchmarks/results/<name>.json`` and writes the table of the latest figures into
+``docs/benchmarks.md`` (between its results markers, leaving the rest of the page alone; the
+page is made when missing) and, when matplotlib is installed, the failover timelines to
+``docs/img/failover_kill.png`` and ``docs/img/failover_hang.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.__main__ import BENCHMARKS
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+DOCS = ROOT / "docs"
+
+#: The figures the table shows for each benchmark, in order.
+HEADLINE = {
+    "overhead_stream": ["trino_rows_per_s", "prestoha_rows_per_s", "prestoha_no_digest_rows_per_s"],
+    "overhead_small": ["trino_median_ms", "prestoha_median_ms", "limit_ms"],
+    "prefetch": ["sleep_trino_rows_per_s", "sleep_prestoha_rows_per_s", "cpu_ratio"],
+    "memory": [
+        "fetchmany_growth_small_mib",
+        "fetchmany_growth_large_mib",
+        "read_sql_growth_small_mib",
+        "read_sql_growth_large_mib",
+    ],
+    "failover_kill": [
+        "prestoha_gap_median_s",
+        "haproxy_gap_median_s",
+        "prestoha_failed_queries",
+        "haproxy_failed_queries",
+    ],
+    "failover_hang": [
+        "prestoha_gap_median_s",
+        "haproxy_gap_median_s",
+        "prestoha_failed_queries",
+        "haproxy_failed_queries",
+    ],
+    "slow_node": [
+        "prestoha_share_on_slow",
+        "prestoha_p95_ms_slow_on",
+        "prestoha_p95_ms_slow_off",
+        "round_robin_p95_ms",
+    ],
+    "hedge": ["p99_ms_hedge", "p99_ms_plain", "extra_submissions_hedge", "hedge_events"],
+    "midstream": ["fault_free_median_s", "faulted_median_s", "faulted_same_digest", "rows_twice"],
+    "soak": ["reads", "writes", "chaos_actions", "read_availability", "invariants_failed"],
+}
+
+
+def load() -> dict[str, dict[str, Any]]:
+    found = {}
+    for _, name in [*BENCHMARKS, ("R1", "soak")]:
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            found[name] = json.loads(path.read_text())
+    return found
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| id | benchmark | figures | ratio | bar | pass | date |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        figs = r.get("figures", {})
+        shown = "; ".join(f"{k} = {figs[k]}" for k in HEADLINE.get(name, []) if k in figs)
+        if r.get("error"):
+            shown += f" (error: {r['error'][:80]})"
+        verdict = "yes" if r.get("pass") else "**no**"
+        lines.append(
+            f"| {r.get('id')} | `{name}` | {shown} | {r.get('ratio')} | {r.get('bar')} "
+            f"| {verdict} | {str(r.get('date', ''))[:10]} |"
+        )
+    return "\n".join(lines)
+
+
+def plot_failover(result: dict[str, Any], out: Path) -> bool:
+    """One row per trial: each query a bar from its start to its end, around the fault."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    trials = result.get("details", {}).get("trials", [])
+    if not trials:
+        return False
+    clients = ["prestoha", "haproxy"]
+    fig, axes = plt.subplots(len(clients), 1, figsize=(10, 5), sharex=True)
+    right = max((t["gap_s"] or 0) for t in trials) + 1.5
+    colours = {"c1": "tab:blue", "c2": "tab:green", "c3": "tab:purple"}
+    for ax, client in zip(axes, clients, strict=True):
+        mine = [t for t in trials if t["client"] == client]
+        for row, t in enumerate(mine):
+            for start, end, node, ok in t["timeline"]:
+                colour = colours.get(node or "", "tab:gray") if ok else "tab:red"
+                ax.plot([start, end], [row, row], color=colour, linewidth=6, solid_capstyle="butt")
+            if t["gap_s"] is not None:
+                ax.plot([t["gap_s"]], [row], marker="|", color="black", markersize=14)
+        ax.axvline(0, color="black", linestyle="--", linewidth=1)
+        ax.set_yticks(range(len(mine)), [f"trial {i + 1}" for i in range(len(mine))])
+        label = "prestoha (leader mode)" if client == "prestoha" else "HAProxy + trino.dbapi"
+        ax.set_title(label, fontsize=10, loc="left")
+        ax.set_xlim(-1.0, right)
+    axes[-1].set_xlabel(
+        "seconds after the fault (dashed); | = first success elsewhere; red = failed"
+    )
+    fig.suptitle(f"{result['id']} {result['name']}: {result['config'].get('fault', '')}")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return True
+
+
+START = "<!-- results: written by python -m benchmarks.report -->"
+END = "<!-- end of results -->"
+INTRO = """# Benchmarks
+
+The latest figures of `make bench` (`python -m benchmarks`), taken from
+`benchmarks/results/*.json` by `python -m benchmarks.report`. What each benchmark measures and
+its bar are in the docstring of its module (`benchmarks/<name>.py`) and in BENCHMARKS.md; every
+deciding figure is a ratio of two things measured in the same run, alternating.
+"""
+
+
+def merge(existing: str | None, section: str) -> str:
+    """Put ``section`` between the markers of ``existing`` (or at its end); keep the rest."""
+    if existing is None:
+        return f"{INTRO}\n{section}\n"
+    if START in existing and END in existing:
+        head, rest = existing.split(START, 1)
+        tail = rest.split(END, 1)[1]
+        return head + section + tail
+    return existing.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
+    p.parse_args(argv)
+    results = load()
+    plots = []
+    for name in ("failover_kill", "failover_hang"):
+        if name in results and plot_failover(results[name], DOCS / "img" / f"{name}.png"):
+            plots.append(name)
+    section = [START, table(results), ""]
+    for name in plots:
+        section += [f"![{name} timeline](img/{name}.png)", ""]
+    section.append(END)
+    DOCS.mkdir(exist_ok=True)
+    target = DOCS / "benchmarks.md"
+    target.write_text(merge(target.read_text() if target.exists() else None, "\n".join(section)))
+    print(f"wrote docs/benchmarks.md ({len(results)} results, {len(plots)} plots)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
