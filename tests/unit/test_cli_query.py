@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from prestoha import errors
-from prestoha._cli_query import CONNECT_OPTIONS, connect_kwargs, error_line, progress_text, query
+from prestoha._cli_output import progress_text
+from prestoha._cli_query import CONNECT_OPTIONS, connect_kwargs, error_line, query
 from prestoha._options import Options, parse_options
 from prestoha.cli import cli
 
