@@ -22,6 +22,7 @@ import trino.client
 from trino.mapper import RowMapperFactory
 
 from prestoha._taxonomy import Phase, http_status_error
+from prestoha._workers import submit
 from prestoha.cluster import Coordinator
 from prestoha.paging import PageBuffer, PrefetchLimit
 
@@ -188,12 +189,10 @@ class AttemptRunner:
         self.started = time.monotonic()
         #: Seconds the POST took to be answered: the node's latency as routing sees it.
         self.submit_latency: float | None = None
-        self._thread = threading.Thread(
-            target=self._run, name=f"prestoha-fetch-{coordinator.node_id}", daemon=True
-        )
+        self._exited = threading.Event()
 
     def start(self) -> None:
-        self._thread.start()
+        submit(self._run)
 
     def next_event(self, timeout: float) -> Event | None:
         """The next page or outcome, or None if nothing came within ``timeout``."""
@@ -201,7 +200,7 @@ class AttemptRunner:
 
     @property
     def finished(self) -> bool:
-        return not self._thread.is_alive()
+        return self._exited.is_set()
 
     def abandon(self, cancel: bool = True) -> None:
         """Stop fetching; cancel the query on the coordinator unless it already ended.
@@ -213,12 +212,10 @@ class AttemptRunner:
         with self._lock:
             next_uri, self._next_uri = self._next_uri, None
         if cancel and next_uri:
-            threading.Thread(
-                target=self._cancel, args=(next_uri,), name="prestoha-cancel", daemon=True
-            ).start()
+            submit(lambda: self._cancel(next_uri))
 
     def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+        self._exited.wait(timeout)
 
     def _cancel(self, uri: str) -> None:
         try:
@@ -233,6 +230,12 @@ class AttemptRunner:
         return self._events.put(event, nbytes=nbytes, nrows=rows)
 
     def _run(self) -> None:
+        try:
+            self._fetch()
+        finally:
+            self._exited.set()
+
+    def _fetch(self) -> None:
         phase = Phase.SUBMIT
         try:
             response = self._request.post(self.sql, self._extra_headers)
