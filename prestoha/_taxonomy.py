@@ -17,7 +17,12 @@ import trino.exceptions
 
 from prestoha import errors
 
-__all__ = ["Failure", "FailureKind", "Phase", "classify", "query_error"]
+__all__ = ["REFUSED_BEFORE_RUNNING", "Failure", "FailureKind", "Phase", "classify", "query_error"]
+
+#: "Not now" answers given instead of running the statement: it did not run.
+REFUSED_BEFORE_RUNNING = frozenset(
+    {"SERVER_STARTING_UP", "SERVER_SHUTTING_DOWN", "NO_NODES_AVAILABLE"}
+)
 
 
 class Phase(enum.Enum):
@@ -58,6 +63,8 @@ class Failure:
     nothing_ran: bool = False
     #: The error to raise as is for ``QUERY_FAILED``.
     error: errors.Error | None = None
+    #: Trino's error name, when the coordinator reported one.
+    error_name: str | None = None
 
 
 #: Errors by which a cluster says "not now" rather than "this query is wrong".
@@ -166,7 +173,13 @@ def _classify_query_error(exc: trino.exceptions.TrinoQueryError, phase: Phase) -
     name = exc.error_name or "UNKNOWN"
     reason = f"{name}: {_one_line(exc.message)}"
     if name in NOT_NOW_ERRORS and exc.error_type != "USER_ERROR":
-        return Failure(FailureKind.NOT_NOW, phase, reason, nothing_ran=phase is Phase.SUBMIT)
+        return Failure(
+            FailureKind.NOT_NOW,
+            phase,
+            reason,
+            nothing_ran=phase is Phase.SUBMIT,
+            error_name=name,
+        )
     return Failure(FailureKind.QUERY_FAILED, phase, reason, error=query_error(exc))
 
 

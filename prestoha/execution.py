@@ -37,7 +37,7 @@ from prestoha._attempt import (
     row_digest_update,
 )
 from prestoha._hedging import hedged
-from prestoha._taxonomy import Failure, FailureKind, Phase, classify
+from prestoha._taxonomy import REFUSED_BEFORE_RUNNING, Failure, FailureKind, Phase, classify
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.paging import PrefetchLimit
 from prestoha.retry import RetryPolicy
@@ -576,6 +576,13 @@ class Execution:
                 raise cls(message, node=coordinator.uri, query_id=query_id, attempts=self.attempts)
             raise errors.OperationalError(message, attempts=self.attempts)
         may_rerun = may_rerun_anything(failure) or self.rerunnable
+        if not may_rerun and failure.error_name in REFUSED_BEFORE_RUNNING:
+            raise errors.OperationalError(
+                f"{coordinator.uri} refused the statement ({failure.reason}); it did not run "
+                "and, as it writes, was not sent elsewhere. Run it again when the cluster "
+                "is ready",
+                attempts=self.attempts,
+            )
         if not may_rerun:
             raise errors.QueryOutcomeUnknownError(
                 f"the statement may have run on {coordinator.uri} before it was lost "

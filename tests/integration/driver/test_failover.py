@@ -293,3 +293,24 @@ def test_a_starting_coordinator_sends_reads_elsewhere(healthy: LocalCluster) -> 
     finally:
         admin.reset()
         conn.close()
+
+
+def test_a_write_refused_by_a_starting_coordinator_is_not_sent_elsewhere(
+    healthy: LocalCluster,
+) -> None:
+    with prestoha.connect(**healthy.connect_kwargs()) as setup:
+        setup.cursor().execute("CREATE TABLE IF NOT EXISTS lake.default.once (k bigint)")
+    starting = healthy.coordinators[0]
+    admin = EmulatorAdmin(starting)
+    admin.set_faults(starting=True)
+    conn = prestoha.connect(hosts=healthy.coordinators, user="test", catalog="lake")
+    try:
+        mark = marker()
+        with pytest.raises(prestoha.OperationalError) as info:
+            conn.cursor().execute(f"INSERT INTO lake.default.once {mark} VALUES 3")
+        assert not isinstance(info.value, prestoha.QueryOutcomeUnknownError)
+        assert "did not run" in str(info.value)
+        assert journal_entries(healthy, mark) == []
+    finally:
+        admin.reset()
+        conn.close()
