@@ -6,7 +6,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration system-deps clean bench
+.PHONY: demo test docs lint typecheck unit integration system-deps clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,10 @@ unit: $(STAMP)
 integration: system-deps $(STAMP)
 	$(PY) -m pytest -m integration
 
-test: system-deps $(STAMP) lint typecheck
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+test: system-deps $(STAMP) lint typecheck docs
 	$(PY) -m pytest
 
 bench: system-deps $(STAMP)
