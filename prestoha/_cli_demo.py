@@ -377,6 +377,12 @@ def demo(threads: int, mode: str, as_json: bool, plain: bool) -> None:
     queries on several threads, SIGKILLs the leader, restarts it and prints what happened.
     Ctrl-C stops it and every process it started.
     """
+    import importlib.util
+
+    if importlib.util.find_spec("duckdb") is None:
+        raise click.ClickException(
+            "the demo runs emulated coordinators, which need: pip install 'prestoha[testing]'"
+        )
     from prestoha._cli_demo_view import run_demo
 
     sys.exit(run_demo(threads=threads, mode=mode, as_json=as_json, plain=plain))
