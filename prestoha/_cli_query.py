@@ -8,10 +8,11 @@ errors go to stderr. Exit status: 0 on success, 1 when the statement failed, 2 f
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -175,9 +176,27 @@ def query(sql: str, **params: Any) -> None:
     err = Console(stderr=True, highlight=False)
     if debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-    else:
-        logging.getLogger("prestoha").setLevel(logging.ERROR)
-        logging.getLogger("kazoo").setLevel(logging.CRITICAL)
+    with _library_logs(quiet=not debug):
+        _query(sql, params, err, debug)
+
+
+@contextlib.contextmanager
+def _library_logs(*, quiet: bool) -> Iterator[None]:
+    """Without --debug, the library's warnings stay out of the way: the command reports itself.
+    The levels are put back afterwards (the command may run inside another program)."""
+    loggers = [logging.getLogger("prestoha"), logging.getLogger("kazoo")]
+    before = [logger.level for logger in loggers]
+    if quiet:
+        loggers[0].setLevel(logging.ERROR)
+        loggers[1].setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, before, strict=True):
+            logger.setLevel(level)
+
+
+def _query(sql: str, params: dict[str, Any], err: Console, debug: bool) -> None:
     if sql == "-":
         sql = sys.stdin.read()
     password = None
