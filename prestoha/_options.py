@@ -345,14 +345,14 @@ def _encoding(value: Any) -> str | None:
 def _hedge(value: Any) -> HedgePolicy | None:
     """``HedgePolicy(...)``; or the ``after`` alone: ``"p95"``, ``"p99"``, seconds; ``True``
     for the defaults; ``None``/``False`` for no hedging."""
-    accepted = "HedgePolicy(...), 'p95', 'p99', a number of seconds, True or False"
+    accepted = "HedgePolicy(...), 'p90', 'p95', 'p99', a number of seconds, True or False"
     if value is None or value is False or value in ("", "false", "off", "none"):
         return None
     if isinstance(value, HedgePolicy):
         return value
     if value is True or value == "true":
         return HedgePolicy()
-    if isinstance(value, str) and value not in ("p95", "p99"):
+    if isinstance(value, str) and value not in ("p90", "p95", "p99"):
         try:
             value = float(value)
         except ValueError:

@@ -25,8 +25,8 @@ __all__ = ["ROUTING_MODES", "HedgePolicy", "RoutingMode", "RoutingPolicy", "vali
 RoutingMode = Literal["leader", "leader-preferred", "any"]
 ROUTING_MODES: Final[tuple[str, ...]] = get_args(RoutingMode)
 
-HedgeQuantile = Literal["p95", "p99"]
-_QUANTILES: Final[dict[str, float]] = {"p95": 0.95, "p99": 0.99}
+HedgeQuantile = Literal["p90", "p95", "p99"]
+_QUANTILES: Final[dict[str, float]] = {"p90": 0.90, "p95": 0.95, "p99": 0.99}
 
 
 def validate_mode(mode: object) -> RoutingMode:
@@ -188,8 +188,11 @@ class HedgePolicy:
     """When to send a second copy of a read-only query, and how many of them at most.
 
     - ``after`` ("p95"): how long the first copy may wait for its first page before a hedge
-      is sent: a number of seconds, or ``"p95"``/``"p99"`` of the time to first page seen
-      so far ("The Tail at Scale" hedges after the p95).
+      is sent: a number of seconds, or ``"p90"``/``"p95"``/``"p99"`` of the time to first
+      page seen so far ("The Tail at Scale" hedges after the p95). When about as many queries
+      are slow as the quantile leaves out (5 % slow with ``"p95"``), the quantile lands on
+      the slow ones themselves and hedges come too late: pick a lower one (``"p90"``) and a
+      budget that covers the slow share.
     - ``budget`` (0.05): hedges never exceed this share of queries (about 5 % in the paper).
     - ``burst`` (5): how many unused hedges may be saved up for a burst of slow queries.
     - ``min_delay`` (0.1) and ``max_delay`` (5): bounds on a quantile-derived delay. Below
@@ -215,7 +218,7 @@ class HedgePolicy:
                 raise ConfigurationError(
                     "hedge_after",
                     f"unknown quantile {self.after!r}",
-                    "a number of seconds > 0, 'p95' or 'p99'",
+                    "a number of seconds > 0, 'p90', 'p95' or 'p99'",
                 )
         else:
             _number("hedge_after", self.after)

@@ -58,7 +58,7 @@ class AgentConfig:
     interval: float = 0.5
     rise: int = 2
     fall: int = 2
-    check_timeout: float = 2.0
+    check_timeout: float = 0.8
     zone: str | None = None
     weight: int = 100
     auth: ZkAuth | None = None
@@ -140,7 +140,7 @@ def build_parser(prog: str = "prestoha agent") -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=0.5, help="seconds between checks (0.5)")
     p.add_argument("--rise", type=int, default=2, help="healthy checks before registering (2)")
     p.add_argument("--fall", type=int, default=2, help="failed checks before deregistering (2)")
-    p.add_argument("--check-timeout", type=float, default=2.0, help="seconds per check (2)")
+    p.add_argument("--check-timeout", type=float, default=0.8, help="seconds per check (0.8)")
     p.add_argument("--zone", default=None, help="zone (rack, availability zone) of the coordinator")
     p.add_argument("--weight", type=int, default=100, help="routing weight (100)")
     p.add_argument(

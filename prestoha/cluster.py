@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from prestoha._workers import submit
 from prestoha.discovery import Discovery, Topology
 from prestoha.errors import ConfigurationError
 from prestoha.routing import HedgePolicy, InFlight, Router, RoutingPolicy
@@ -27,6 +28,15 @@ __all__ = ["Cluster", "Coordinator", "Mode"]
 log = logging.getLogger("prestoha.cluster")
 
 Mode = Literal["leader", "any", "leader-preferred"]
+
+#: Seconds (connect, read) a hung-coordinator check waits for ``/v1/info``.
+HANG_CHECK_TIMEOUT = (0.5, 0.5)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, requests.exceptions.Timeout)
+
+
 MODES: tuple[str, ...] = ("leader", "any", "leader-preferred")
 
 
@@ -85,6 +95,8 @@ class Cluster:
         self._key: Hashable | None = None
         self._on_topology(discovery.topology())
         self._unsubscribe = discovery.subscribe(self._on_topology)
+        self._checking: set[str] = set()
+        self._verify = verify
         self._prober: Prober | None = None
         if probe_interval is not None:
             self._prober = Prober(self, probe_interval, leader_only=mode == "leader", verify=verify)
@@ -213,6 +225,34 @@ class Cluster:
             self.router.record_success(coordinator.uri)
         else:
             self.router.record_failure(coordinator.uri)
+
+    def check_alive(self, coordinator: Coordinator) -> None:
+        """Ask ``coordinator`` for ``/v1/info`` in the background, briefly; mark it down if
+        it does not answer.
+
+        Called when a query has waited on it longer than Trino ever makes a client wait for
+        a page (about a second): a coordinator that is busy still answers ``/v1/info`` at
+        once, one that is hung (a stopped process, a dead host behind a live socket) does
+        not. Several waiting queries share one check.
+        """
+        with self._lock:
+            if coordinator.uri in self._checking:
+                return
+            self._checking.add(coordinator.uri)
+
+        def check() -> None:
+            try:
+                requests.get(
+                    f"{coordinator.uri}/v1/info", timeout=HANG_CHECK_TIMEOUT, verify=self._verify
+                )
+            except requests.exceptions.RequestException as exc:
+                reason = "no answer to /v1/info" if _is_timeout(exc) else "refused /v1/info"
+                self.mark_down(coordinator, f"{reason} while a query waited on it")
+            finally:
+                with self._lock:
+                    self._checking.discard(coordinator.uri)
+
+        submit(check)
 
     def should_abandon(self, coordinator: Coordinator, mode: str) -> bool:
         """Whether a read waiting on ``coordinator`` should give up and go elsewhere."""

@@ -50,6 +50,8 @@ log = logging.getLogger("prestoha.execution")
 
 #: How often a waiting execution checks whether its node was marked down or lost the lead.
 _POLL = 0.05
+#: Seconds of silence from a coordinator after which it is asked whether it is alive.
+HANG_CHECK_AFTER = 1.5
 
 
 class _Abandoned(Exception):
@@ -468,10 +470,16 @@ class Execution:
 
     def _wait(self, runner: AttemptRunner, coordinator: Coordinator) -> Any:
         ctx = self._ctx
+        check_at = time.monotonic() + HANG_CHECK_AFTER
         while True:
             event = runner.next_event(_POLL)
             if event is not None:
                 return event
+            if time.monotonic() > check_at:
+                # Trino answers every page request within about a second: this long a
+                # silence is worth a quick look at the node.
+                ctx.cluster.check_alive(coordinator)
+                check_at = time.monotonic() + HANG_CHECK_AFTER
             if self.rerunnable and ctx.cluster.should_abandon(coordinator, ctx.mode):
                 runner.abandon(cancel=True)
                 why = (
