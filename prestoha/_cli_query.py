@@ -146,7 +146,9 @@ def error_line(exc: BaseException) -> str:
     "--resume", type=click.Choice(["verify", "restart-only", "never"]), help="mid-stream loss"
 )
 @click.option("--probe-interval", type=float, help="seconds between /v1/info probes; 0: off")
-@click.option("--hedge", metavar="p95|p99|SECONDS", help="send a slow read to a second coordinator")
+@click.option(
+    "--hedge", metavar="p90|p95|p99|SECONDS", help="send a slow read to a second coordinator"
+)
 @click.option("--prefetch", metavar="ROWS|SIZE", help="read ahead: rows, or bytes like 4MiB")
 @click.option("--encoding", metavar="LIST", help="spooled results: json, json+zstd, json+lz4")
 @click.option("--legacy-primitive-types", is_flag=True, help="values as Trino's strings")
