@@ -119,6 +119,12 @@ class Cluster:
             cls._registry[key] = (cluster, 1)
             return cluster
 
+    @classmethod
+    def all(cls) -> list[Cluster]:
+        """Every cluster in use in this process (for metrics and status)."""
+        with cls._registry_lock:
+            return [cluster for cluster, _users in cls._registry.values()]
+
     def release(self) -> None:
         """Give back one user's share; the last one closes discovery."""
         with Cluster._registry_lock:

@@ -272,8 +272,7 @@ class ClusterCollector(Collector):
 def _cluster_snapshots() -> Iterator[dict[str, Any]]:
     from prestoha.cluster import Cluster
 
-    with Cluster._registry_lock:
-        clusters = [cluster for cluster, _users in Cluster._registry.values()]
+    clusters = Cluster.all()
     for cluster in clusters:
         try:
             yield cluster.snapshot()

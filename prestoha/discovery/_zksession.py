@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from prestoha import events
 from prestoha.discovery._base import Leader, Member
 from prestoha.discovery._zkconfig import ZkAuth, ZkHosts, make_client
 from prestoha.discovery.records import ClusterPaths, RecordError, decode_leader, decode_member
@@ -205,8 +206,10 @@ class SharedSession:
     # -- watching -------------------------------------------------------------------------
 
     def _on_state(self, state: str) -> None:
+        # kazoo calls this in its own thread: keep it short and never raise.
         self._connected = state == "CONNECTED"
         self._wake.set()
+        events.emit("discovery", state=str(state).lower(), stale=not self._connected)
 
     def _on_watch(self, event: object) -> None:
         self._wake.set()
