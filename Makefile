@@ -6,7 +6,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs lint typecheck unit integration system-deps clean bench
+.PHONY: demo test docs lint typecheck unit integration sqla-suite system-deps clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ docs: $(STAMP)
 
 test: system-deps $(STAMP) lint typecheck docs
 	$(PY) -m pytest
+	$(MAKE) sqla-suite
+
+# SQLAlchemy's dialect suite: its plugin takes over a pytest run and reads test.cfg from the
+# rootdir, so it runs on its own.
+sqla-suite: system-deps $(STAMP)
+	$(PY) -m pytest tests/compliance/sqla_suite --rootdir=tests/compliance/sqla_suite -p no:cacheprovider -q
 
 bench: system-deps $(STAMP)
 	$(PY) -m benchmarks

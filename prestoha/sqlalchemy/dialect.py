@@ -22,19 +22,30 @@ from types import ModuleType
 from typing import Any, cast
 
 from sqlalchemy import exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, reflection
+from sqlalchemy.engine import cursor as _cursor
 from sqlalchemy.engine.base import Connection
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.engine.interfaces import BindTyping, ReflectedTableComment
 from sqlalchemy.engine.interfaces import IsolationLevel as IsolationLevelName
-from sqlalchemy.engine.interfaces import ReflectedTableComment
 from sqlalchemy.engine.url import URL
-from trino.sqlalchemy import compiler as trino_compiler
+from sqlalchemy.sql import sqltypes
 from trino.sqlalchemy.dialect import TrinoDialect
 from trino.transaction import IsolationLevel
 
 import prestoha
+from prestoha.sqlalchemy.compiler import (
+    CastDate,
+    CastFloat,
+    CastNumeric,
+    CastReal,
+    PrestohaDDLCompiler,
+    PrestohaSQLCompiler,
+    PrestohaTypeCompiler,
+)
 from prestoha.sqlalchemy.url import connect_kwargs_from_url, masked
 
-__all__ = ["PrestohaDialect", "PrestohaSQLCompiler", "looks_like_sql"]
+__all__ = ["PrestohaDialect", "PrestohaExecutionContext", "looks_like_sql"]
 
 log = logging.getLogger("prestoha.sqlalchemy")
 
@@ -57,19 +68,20 @@ def looks_like_sql(name: object) -> bool:
     return bool(_SQL_START.match(name)) and any(c.isspace() for c in name.strip())
 
 
-class PrestohaSQLCompiler(trino_compiler.TrinoSQLCompiler):
-    """trino's compiler; a ``Table(..., prestoha_catalog="c")`` is read from catalog ``c``."""
+class PrestohaExecutionContext(DefaultExecutionContext):
+    """An INSERT, UPDATE or DELETE without RETURNING returns no rows.
 
-    @staticmethod
-    def add_catalog(sql_text: str, table: Any) -> str:
-        options = getattr(table, "dialect_options", None)
-        if options is not None:
-            for dialect_name in ("prestoha", "trino"):
-                if dialect_name in options and "catalog" in options[dialect_name]:
-                    catalog = options[dialect_name]["catalog"]
-                    if catalog is not None:
-                        return f'"{catalog}".{sql_text}'
-        return sql_text
+    Trino answers one with a single row holding the row count, which the trino client hands
+    out as a result; SQLAlchemy expects none, and the count as ``rowcount``.
+    """
+
+    def post_exec(self) -> None:
+        dml = self.isinsert or self.isupdate or self.isdelete
+        compiled = self.compiled
+        returning = getattr(compiled, "effective_returning", None) if compiled else None
+        if dml and not returning and self.cursor.description is not None:
+            self.cursor.fetchall()
+            self.cursor_fetch_strategy = _cursor._NO_CURSOR_DML  # type: ignore[assignment]
 
 
 class PrestohaDialect(TrinoDialect):
@@ -79,6 +91,20 @@ class PrestohaDialect(TrinoDialect):
     driver = "prestoha"
 
     statement_compiler = PrestohaSQLCompiler
+    ddl_compiler = PrestohaDDLCompiler
+    type_compiler = PrestohaTypeCompiler  # trino sets this older name, which wins
+    type_compiler_cls = PrestohaTypeCompiler
+    execution_ctx_cls = PrestohaExecutionContext
+    colspecs = {  # noqa: RUF012  # read only, as on every SQLAlchemy dialect
+        **TrinoDialect.colspecs,
+        sqltypes.Float: CastFloat,
+        sqltypes.REAL: CastReal,
+        sqltypes.Numeric: CastNumeric,
+        sqltypes.Date: CastDate,
+    }
+
+    # Bound values of the types above are cast to their column's type (see compiler.py).
+    bind_typing = BindTyping.RENDER_CASTS
 
     # Restated here because SQLAlchemy reads it from each class's own body.
     supports_statement_cache = True
@@ -127,6 +153,15 @@ class PrestohaDialect(TrinoDialect):
         # SQLAlchemy's signature says str, but a connection without a schema has none.
         return cast(str, self._prestoha_connection(connection).session.schema)
 
+    def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        # Index and constraint DDL compiles to nothing (Trino has neither): nothing to send.
+        if statement.strip():
+            cursor.execute(statement, parameters)
+
+    def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
+        if statement.strip():
+            cursor.execute(statement)
+
     def do_rollback(self, dbapi_connection: Any) -> None:
         # prestoha's rollback is a no-op outside a transaction.
         dbapi_connection.rollback()
@@ -157,16 +192,63 @@ class PrestohaDialect(TrinoDialect):
         return isinstance(e, prestoha.InterfaceError) and bool(getattr(conn, "closed", False))
 
     # -- reflection -----------------------------------------------------------------------
+    # Cached per Inspector (SQLAlchemy's reflection.cache), as SQLAlchemy's own dialects do:
+    # each answer costs a Trino query, and an Inspector is expected not to repeat them.
 
+    @reflection.cache
     def has_table(
         self, connection: Connection, table_name: str, schema: str | None = None, **kw: Any
     ) -> bool:
         """Whether the table or view exists; ``False`` without a query for SQL text."""
         if looks_like_sql(table_name):
             return False
-        return bool(super().has_table(connection, table_name, cast(str, schema), **kw))
+        return bool(super().has_table(connection, table_name, cast(str, schema)))
+
+    # SQLAlchemy names the argument schema_name, trino's dialect schema.
+    @reflection.cache
+    def has_schema(  # type: ignore[override]
+        self, connection: Connection, schema_name: str, **kw: Any
+    ) -> bool:
+        """Whether the schema exists in the connection's catalog."""
+        return bool(super().has_schema(connection, schema_name))
+
+    @reflection.cache
+    def get_schema_names(self, connection: Connection, **kw: Any) -> list[str]:
+        return list(super().get_schema_names(connection))
+
+    @reflection.cache
+    def get_table_names(
+        self, connection: Connection, schema: str | None = None, **kw: Any
+    ) -> list[str]:
+        return list(super().get_table_names(connection, cast(str, schema)))
+
+    @reflection.cache
+    def get_view_names(
+        self, connection: Connection, schema: str | None = None, **kw: Any
+    ) -> list[str]:
+        return list(super().get_view_names(connection, cast(str, schema)))
+
+    @reflection.cache
+    def get_view_definition(
+        self, connection: Connection, view_name: str, schema: str | None = None, **kw: Any
+    ) -> str:
+        definition = super().get_view_definition(connection, view_name, cast(str, schema))
+        if definition is None:
+            raise exc.NoSuchTableError(f"{schema}.{view_name}" if schema else view_name)
+        return str(definition)
+
+    @reflection.cache
+    def get_columns(  # type: ignore[override]
+        self, connection: Connection, table_name: str, schema: str | None = None, **kw: Any
+    ) -> list[dict[str, Any]]:
+        """The columns; one query, and a second only to tell "no table" from "no columns"."""
+        columns = self._get_columns(connection, table_name, cast(str, schema))
+        if not columns and not self.has_table(connection, table_name, schema, **kw):
+            raise exc.NoSuchTableError(f"{schema}.{table_name}" if schema else table_name)
+        return list(columns)
 
     # trino's annotation says dict[str, Any]; SQLAlchemy's says ReflectedTableComment.
+    @reflection.cache
     def get_table_comment(  # type: ignore[override]
         self, connection: Connection, table_name: str, schema: str | None = None, **kw: Any
     ) -> ReflectedTableComment:
@@ -177,7 +259,10 @@ class PrestohaDialect(TrinoDialect):
             if getattr(e.orig, "error_name", None) == "PERMISSION_DENIED":
                 return {"text": None}
             raise
-        return {"text": comment.get("text")}
+        text = comment.get("text")
+        if text is None and not self.has_table(connection, table_name, schema, **kw):
+            raise exc.NoSuchTableError(f"{schema}.{table_name}" if schema else table_name)
+        return {"text": text}
 
 
 dialect = PrestohaDialect

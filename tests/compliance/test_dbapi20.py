@@ -7,7 +7,7 @@ hooks the suite asks drivers to fill in are overridden.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import dbapi20
 import pytest
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 class TestPrestohaDBAPI20(dbapi20.DatabaseAPI20Test):
     driver = prestoha
-    connect_kw_args: dict[str, Any] = {}
+    connect_kw_args: ClassVar[dict[str, Any]] = {}
 
     @pytest.fixture(autouse=True)
     def _cluster(self, local_cluster: LocalCluster) -> None:
