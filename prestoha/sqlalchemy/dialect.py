@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine, reflection
 from sqlalchemy.engine import cursor as _cursor
 from sqlalchemy.engine.base import Connection
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.engine.interfaces import BindTyping, ReflectedTableComment
+from sqlalchemy.engine.interfaces import BindTyping, ExecuteStyle, ReflectedTableComment
 from sqlalchemy.engine.interfaces import IsolationLevel as IsolationLevelName
 from sqlalchemy.engine.url import URL
 from sqlalchemy.sql import sqltypes
@@ -69,11 +69,19 @@ def looks_like_sql(name: object) -> bool:
 
 
 class PrestohaExecutionContext(DefaultExecutionContext):
-    """An INSERT, UPDATE or DELETE without RETURNING returns no rows.
+    """An INSERT, UPDATE or DELETE without RETURNING returns no rows, and its row count.
 
     Trino answers one with a single row holding the row count, which the trino client hands
-    out as a result; SQLAlchemy expects none, and the count as ``rowcount``.
+    out as a result; SQLAlchemy expects none, and the count as ``rowcount`` (for a batched
+    executemany, the sum over the batches).
     """
+
+    inserted: int | None = None
+
+    def count_batch(self, cursor: Any) -> None:
+        """Add the rows of one batch of a batched ("insertmanyvalues") INSERT."""
+        if self.execute_style is ExecuteStyle.INSERTMANYVALUES and cursor.rowcount >= 0:
+            self.inserted = (self.inserted or 0) + cursor.rowcount
 
     def post_exec(self) -> None:
         dml = self.isinsert or self.isupdate or self.isdelete
@@ -82,6 +90,8 @@ class PrestohaExecutionContext(DefaultExecutionContext):
         if dml and not returning and self.cursor.description is not None:
             self.cursor.fetchall()
             self.cursor_fetch_strategy = _cursor._NO_CURSOR_DML  # type: ignore[assignment]
+        if self.inserted is not None:
+            self._rowcount = self.inserted
 
 
 class PrestohaDialect(TrinoDialect):
@@ -157,6 +167,8 @@ class PrestohaDialect(TrinoDialect):
         # Index and constraint DDL compiles to nothing (Trino has neither): nothing to send.
         if statement.strip():
             cursor.execute(statement, parameters)
+            if isinstance(context, PrestohaExecutionContext):
+                context.count_batch(cursor)
 
     def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
         if statement.strip():
