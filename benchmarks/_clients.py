@@ -28,26 +28,40 @@ def prestoha_connect(cluster: LocalCluster, **kwargs: Any) -> prestoha.Connectio
     return prestoha.connect(**options)
 
 
+def agent_defaults() -> dict[str, Any]:
+    """The agent's own defaults, read from its command line parser."""
+    from prestoha.agent import build_parser
+
+    args = build_parser().parse_args(["--coordinator", "http://127.0.0.1:1", "--zk", "127.0.0.1:1"])
+    return {
+        "interval": args.interval,
+        "check_timeout": args.check_timeout,
+        "rise": args.rise,
+        "fall": args.fall,
+        "session": args.session_timeout,
+    }
+
+
+AGENT_DEFAULTS = agent_defaults()
+
+
 def local_cluster(coordinators: int, **kwargs: Any) -> LocalCluster:
     """A cluster whose agents run with the agent's own defaults (``prestoha agent --help``).
 
     LocalCluster's test settings check every 0.2 s; benchmarks measure what a deployment
-    with the shipped defaults gets: a check every 0.5 s with a 2 s timeout, rise 2, fall 2,
-    a 6 s ZooKeeper session.
+    with the shipped defaults gets. ``kwargs`` override (LocalCluster's names).
     """
+    d = AGENT_DEFAULTS
     settings: dict[str, Any] = {
-        "agent_interval": 0.5,
-        "rise": 2,
-        "fall": 2,
-        "session_timeout": 6.0,
-        "agent_args": ("--check-timeout", "2.0"),
+        "agent_interval": d["interval"],
+        "rise": d["rise"],
+        "fall": d["fall"],
+        "session_timeout": d["session"],
+        "agent_args": ("--check-timeout", str(d["check_timeout"])),
         "user": USER,
     }
     settings.update(kwargs)
     return LocalCluster(coordinators, **settings)
-
-
-AGENT_DEFAULTS = {"interval": 0.5, "check_timeout": 2.0, "rise": 2, "fall": 2, "session": 6.0}
 
 
 @dataclass

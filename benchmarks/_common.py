@@ -236,6 +236,11 @@ def parser(description: str, *, limit: float) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-write", action="store_true", help="print the result but do not write results/"
     )
+    p.add_argument(
+        "--label",
+        default="",
+        help="write results/<name>-<label>.json instead (a run with non-default settings)",
+    )
     return p
 
 
@@ -268,6 +273,8 @@ def run(
         log(f"{name} failed: {error}")
     left = _wait_for_children(10.0)
     result: dict[str, Any] = {"id": bench_id, "name": name, "what": what}
+    if getattr(args, "label", ""):
+        result["label"] = args.label
     if outcome is not None:
         result.update(
             figures=outcome.figures,
@@ -287,9 +294,10 @@ def run(
     result.update(env)
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        tmp = RESULTS / f"{name}.json.tmp"
+        stem = f"{name}-{args.label}" if getattr(args, "label", "") else name
+        tmp = RESULTS / f"{stem}.json.tmp"
         tmp.write_text(json.dumps(result, indent=1, sort_keys=False) + "\n")
-        tmp.replace(RESULTS / f"{name}.json")
+        tmp.replace(RESULTS / f"{stem}.json")
     summary = {k: v for k, v in result.items() if k != "details"}
     print(json.dumps(summary, separators=(",", ":")), flush=True)
     if error is not None or (fail_below_bar and not result["pass"]):

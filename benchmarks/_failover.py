@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import _common as c
-from benchmarks._clients import local_cluster, prestoha_connect, trino_connect
+from benchmarks._clients import AGENT_DEFAULTS, local_cluster, prestoha_connect, trino_connect
 from benchmarks._haproxy import HAProxy
 from prestoha.testing.cluster import LocalCluster
 
@@ -174,19 +174,20 @@ def measure(fault: str, args: argparse.Namespace) -> c.Outcome:
     options: dict[str, Any] = {"mode": "leader"}
     if args.request_timeout is not None:
         options["request_timeout"] = args.request_timeout
-    agent = {
-        "interval": args.agent_interval,
-        "check_timeout": args.agent_check_timeout,
-        "rise": 2,
-        "fall": args.agent_fall,
-        "session": 6.0,
-    }
+    agent = dict(AGENT_DEFAULTS)
+    for key, value in (
+        ("interval", args.agent_interval),
+        ("check_timeout", args.agent_check_timeout),
+        ("fall", args.agent_fall),
+    ):
+        if value is not None:
+            agent[key] = value
     trials: list[dict[str, Any]] = []
     with local_cluster(
         3,
-        agent_interval=args.agent_interval,
-        fall=args.agent_fall,
-        agent_args=("--check-timeout", str(args.agent_check_timeout)),
+        agent_interval=agent["interval"],
+        fall=agent["fall"],
+        agent_args=("--check-timeout", str(agent["check_timeout"])),
     ) as cluster:
         for i in range(args.trials):
             for client in ("prestoha", "haproxy"):
@@ -266,9 +267,9 @@ def main(fault: str, bench_id: str, name: str, argv: list[str] | None) -> int:
     p.add_argument(
         "--request-timeout", type=float, default=None, help="prestoha's (default: its own)"
     )
-    p.add_argument("--agent-interval", type=float, default=0.5)
-    p.add_argument("--agent-check-timeout", type=float, default=2.0)
-    p.add_argument("--agent-fall", type=int, default=2)
+    p.add_argument("--agent-interval", type=float, default=None, help="(the agent's default)")
+    p.add_argument("--agent-check-timeout", type=float, default=None, help="(the agent's default)")
+    p.add_argument("--agent-fall", type=int, default=None, help="(the agent's default)")
     args = p.parse_args(argv)
     return c.run(
         bench_id,

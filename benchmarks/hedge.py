@@ -1,7 +1,7 @@
 """B8 hedge: ``any`` mode over three coordinators that each answer 5 % of queries 1 s late.
 
-prestoha with hedging (``hedge=HedgePolicy()``: a second copy after the p95 time to first
-page, within a 5 % budget) against prestoha with hedging off, 1000 sequential ``SELECT 1``
+prestoha with hedging (``hedge=HedgePolicy()`` with its defaults, or as ``--hedge-after`` and
+``--hedge-budget`` say) against prestoha with hedging off, 1000 sequential ``SELECT 1``
 each, in alternating chunks. Each chunk opens a fresh connection (the router's state is per
 process and cluster, so the two settings never share it) and warms it up with queries that
 are not counted. Extra submissions are counted on the coordinators themselves (queries they
@@ -71,15 +71,17 @@ def _chunk(
     }
 
 
-def measure(queries: int, rounds: int, warmup: int, delay_ms: int, share: float) -> c.Outcome:
+def measure(
+    queries: int, rounds: int, warmup: int, delay_ms: int, share: float, policy: HedgePolicy
+) -> c.Outcome:
     per_chunk = max(1, queries // rounds)
     runs: dict[str, list[dict[str, Any]]] = {"hedge": [], "plain": []}
     with local_cluster(3, coordinator_args=("--purge-after", "3600")) as cluster:
         for i in range(cluster.size):
             cluster.coordinator(i).admin.set_faults(random_latency={"ms": delay_ms, "share": share})
         for r in range(rounds):
-            for label, policy in (("hedge", HedgePolicy()), ("plain", None)):
-                got = _chunk(cluster, per_chunk, warmup, policy)
+            for label, hedge in (("hedge", policy), ("plain", None)):
+                got = _chunk(cluster, per_chunk, warmup, hedge)
                 runs[label].append(got)
                 c.log(
                     f"round {r + 1}/{rounds} {label}: p99 "
@@ -127,7 +129,7 @@ def measure(queries: int, rounds: int, warmup: int, delay_ms: int, share: float)
             "rounds": rounds,
             "warmup_per_chunk": warmup,
             "slow": {"ms": delay_ms, "share": share, "on": "every coordinator"},
-            "hedge": repr(HedgePolicy()),
+            "hedge": repr(policy),
             "mode": "any",
             "agent": AGENT_DEFAULTS,
         },
@@ -154,12 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=40, help="uncounted queries per chunk")
     p.add_argument("--delay-ms", type=int, default=1000)
     p.add_argument("--share", type=float, default=0.05)
+    p.add_argument("--hedge-after", default=None, help="HedgePolicy(after=...): p95, p99, seconds")
+    p.add_argument("--hedge-budget", type=float, default=None, help="HedgePolicy(budget=...)")
     args = p.parse_args(argv)
+    fields: dict[str, Any] = {}
+    if args.hedge_after is not None:
+        after = args.hedge_after
+        fields["after"] = after if after.startswith("p") else float(after)
+    if args.hedge_budget is not None:
+        fields["budget"] = args.hedge_budget
+    policy = HedgePolicy(**fields)
     return c.run(
         "B8",
         "hedge",
         "any mode, each coordinator 1 s late on 5% of queries: p99 with and without hedging",
-        lambda: measure(args.queries, args.rounds, args.warmup, args.delay_ms, args.share),
+        lambda: measure(args.queries, args.rounds, args.warmup, args.delay_ms, args.share, policy),
         args=args,
     )
 
