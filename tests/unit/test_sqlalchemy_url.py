@@ -241,3 +241,27 @@ def test_sql_text_is_not_a_table_name(text: str) -> None:
 @pytest.mark.parametrize("name", ["people", "select", "selection set", "with", "my table"])
 def test_table_names_are_table_names(name: str) -> None:
     assert not looks_like_sql(name)
+
+
+def test_a_comment_the_user_may_not_read_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trino.sqlalchemy.dialect import TrinoDialect
+
+    import prestoha
+
+    denied = prestoha.ProgrammingError("Access Denied: Cannot select from table_comments")
+    denied.error_name = "PERMISSION_DENIED"
+
+    def refuse(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise sa.exc.ProgrammingError("SELECT ...", {}, denied)
+
+    monkeypatch.setattr(TrinoDialect, "get_table_comment", refuse)
+    assert PrestohaDialect().get_table_comment(None, "t", "s") == {"text": None}  # type: ignore[arg-type]
+    other = prestoha.ProgrammingError("line 1:1: Table 'x' does not exist")
+    other.error_name = "TABLE_NOT_FOUND"
+
+    def missing(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise sa.exc.ProgrammingError("SELECT ...", {}, other)
+
+    monkeypatch.setattr(TrinoDialect, "get_table_comment", missing)
+    with pytest.raises(sa.exc.ProgrammingError):
+        PrestohaDialect().get_table_comment(None, "t", "s")  # type: ignore[arg-type]

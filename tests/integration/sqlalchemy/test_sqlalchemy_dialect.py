@@ -214,3 +214,26 @@ def test_pool_pre_ping_and_reuse(make_engine: Callable[..., sa.Engine]) -> None:
         with engine.connect() as con:
             assert con.execute(sa.text("SELECT 1")).scalar() == 1
     assert engine.pool.checkedin() == 1
+
+
+def test_isolation_level_runs_transactions(
+    make_engine: Callable[..., sa.Engine], url_for: Callable[..., str]
+) -> None:
+    engine = make_engine(url_for("memory", "default"))
+    with engine.begin() as con:
+        con.exec_driver_sql("CREATE TABLE IF NOT EXISTS iso_t (a bigint)")
+    assert engine.dialect.server_version_info is not None  # SELECT version(), lazily
+    try:
+        with engine.connect().execution_options(isolation_level="SERIALIZABLE") as con:
+            assert con.get_isolation_level() == "SERIALIZABLE"
+            with con.begin():
+                con.exec_driver_sql("INSERT INTO iso_t VALUES (1)")
+            with con.begin() as tx:
+                con.exec_driver_sql("INSERT INTO iso_t VALUES (2)")
+                tx.rollback()
+            assert con.exec_driver_sql("SELECT a FROM iso_t").all() == [(1,)]
+        with engine.connect() as con:  # back in the pool, back to autocommit
+            assert con.get_isolation_level() == "AUTOCOMMIT"
+    finally:
+        with engine.begin() as con:
+            con.exec_driver_sql("DROP TABLE iso_t")
