@@ -90,7 +90,7 @@ class RoutingPolicy:
 
     Latency (peak EWMA, as in Finagle):
 
-    - ``decay_time`` (10): how fast a node's latency estimate falls back after a spike; a
+    - ``decay_time`` (5): how fast a node's latency estimate falls back after a spike; a
       sample ``dt`` seconds after the previous one weighs ``1 - exp(-dt / decay_time)``. A
       sample above the estimate replaces it at once.
     - ``latency_window`` (0.015) and ``latency_window_ratio`` (0.25): a node is a candidate
@@ -130,7 +130,7 @@ class RoutingPolicy:
       preferred while any of them is healthy.
     """
 
-    decay_time: float = 10.0
+    decay_time: float = 5.0
     latency_window: float = 0.015
     latency_window_ratio: float = 0.25
     latency_recheck: float | None = 10.0

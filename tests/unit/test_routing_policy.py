@@ -15,7 +15,7 @@ from prestoha.routing import HedgePolicy, RoutingPolicy
 
 def test_routing_defaults_follow_the_anchors() -> None:
     p = RoutingPolicy()
-    assert p.decay_time == 10.0  # Finagle peak EWMA
+    assert p.decay_time == 5.0  # half Finagle's 10 s: coordinators come back sooner
     assert p.latency_window == 0.015  # MongoDB localThresholdMS
     assert p.latency_window_ratio == 0.25
     assert p.latency_recheck == 10.0  # Cassandra retryPeriod

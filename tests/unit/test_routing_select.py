@@ -120,20 +120,22 @@ def test_slow_node_is_not_measured_again_without_recheck() -> None:
 
 def test_spike_jumps_up_at_once_and_decays_over_time() -> None:
     router, clock = make_router()
+    decay = router.policy.decay_time
     router.observe_latency("a", 0.010)
     clock.advance(1)
     router.observe_latency("a", 0.500)
     assert router.snapshot()["a"].latency == 0.500
     clock.advance(1)
-    router.observe_latency("a", 0.010)  # one second of a 10 s decay: still high
+    router.observe_latency("a", 0.010)  # one second into the decay: still high
     high = router.snapshot()["a"].latency
     assert high is not None and high > 0.4
-    assert high == pytest.approx(0.500 * math.exp(-0.1) + 0.010 * (1 - math.exp(-0.1)))
+    weight = math.exp(-1 / decay)
+    assert high == pytest.approx(0.500 * weight + 0.010 * (1 - weight))
     for _ in range(10):
-        clock.advance(5)
+        clock.advance(decay / 2)
         router.observe_latency("a", 0.010)
     low = router.snapshot()["a"].latency
-    # fifty seconds at a 10 s decay leave e^-5 (under 1 %) of the excess
+    # five decay times leave e^-5 (under 1 %) of the excess
     assert low == pytest.approx(0.010 + (high - 0.010) * math.exp(-5))
 
 
