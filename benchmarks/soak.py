@@ -86,6 +86,16 @@ def _fd_targets() -> collections.Counter[str]:
     return found
 
 
+def _idle_timeout() -> float:
+    """How long prestoha keeps an idle fetch thread for the next query (30 s if unknown)."""
+    try:
+        from prestoha import _workers
+
+        return float(_workers.IDLE_TIMEOUT)
+    except (ImportError, AttributeError):
+        return 30.0
+
+
 def _settled_counts(target: tuple[int, int], timeout: float) -> tuple[int, int]:
     """The fd and thread counts, after waiting up to ``timeout`` for them to come back."""
     deadline = time.monotonic() + timeout
@@ -170,7 +180,7 @@ def soak(seconds: float, seed: int, pause: float) -> c.Outcome:
         for w in workers:
             w.conn.close()
         _close_admin_sessions(cluster)
-        end_counts = _settled_counts(start_counts, 20.0)
+        end_counts = _settled_counts(start_counts, _idle_timeout() + 15.0)
         fds_added = dict(_fd_targets() - start_fds)
         threads_left = sorted(t.name for t in threading.enumerate())
     records = [r for w in workers for r in w.snapshot()]
