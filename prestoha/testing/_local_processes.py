@@ -41,7 +41,23 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-class CoordinatorProcess:
+class _Child:
+    """A child process this module started (``process`` while it has one)."""
+
+    process: subprocess.Popen[Any] | None
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive (it may be stopped)."""
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The process id while it runs."""
+        return self.process.pid if self.running and self.process else None
+
+
+class CoordinatorProcess(_Child):
     """``python -m prestoha.testing.coordinator`` with the admin API, on a port it keeps."""
 
     def __init__(
@@ -69,16 +85,6 @@ class CoordinatorProcess:
     def log_path(self) -> Path:
         """Where the emulator's stderr goes."""
         return self.directory / f"{self.node_id}.log"
-
-    @property
-    def running(self) -> bool:
-        """Whether the process is alive (it may be stopped)."""
-        return self.process is not None and self.process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        """The process id while it runs."""
-        return self.process.pid if self.running and self.process else None
 
     def spawn(self) -> None:
         """Start the process; :meth:`wait_started` reads its URI."""
@@ -172,7 +178,7 @@ class CoordinatorProcess:
         self._files = []
 
 
-class AgentProcess:
+class AgentProcess(_Child):
     """``python -m prestoha.agent`` for one coordinator."""
 
     def __init__(
@@ -226,16 +232,6 @@ class AgentProcess:
     def log_path(self) -> Path:
         """Where the agent logs."""
         return self.directory / f"agent-{self.node_id}.log"
-
-    @property
-    def running(self) -> bool:
-        """Whether the process is alive."""
-        return self.process is not None and self.process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        """The process id while it runs."""
-        return self.process.pid if self.running and self.process else None
 
     def start(self) -> None:
         """Start the agent (it registers once its coordinator passes ``rise`` checks)."""
