@@ -296,7 +296,11 @@ def run(
         RESULTS.mkdir(parents=True, exist_ok=True)
         stem = f"{name}-{args.label}" if getattr(args, "label", "") else name
         tmp = RESULTS / f"{stem}.json.tmp"
-        tmp.write_text(json.dumps(result, indent=1, sort_keys=False) + "\n")
+        # the details (timelines, per-run figures) go on one line: readable top, small file
+        marker = "\u0000details\u0000"
+        text = json.dumps({**result, "details": marker}, indent=1)
+        details = json.dumps(result.get("details", {}), separators=(",", ":"))
+        tmp.write_text(text.replace(json.dumps(marker), details) + "\n")
         tmp.replace(RESULTS / f"{stem}.json")
     summary = {k: v for k, v in result.items() if k != "details"}
     print(json.dumps(summary, separators=(",", ":")), flush=True)

@@ -111,9 +111,14 @@ def plot_failover(result: dict[str, Any], out: Path) -> bool:
         label = "prestoha (leader mode)" if client == "prestoha" else "HAProxy + trino.dbapi"
         ax.set_title(label, fontsize=10, loc="left")
         ax.set_xlim(-1.0, right)
-    axes[-1].set_xlabel(
-        "seconds after the fault (dashed); | = first success elsewhere; red = failed"
-    )
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([0], [0], color=v, linewidth=6, label=f"ok on {k}") for k, v in colours.items()
+    ]
+    handles.append(Line2D([0], [0], color="tab:red", linewidth=6, label="failed"))
+    axes[0].legend(handles=handles, loc="upper right", fontsize=8, ncol=4)
+    axes[-1].set_xlabel("seconds after the fault (dashed line); | = first success on another node")
     fig.suptitle(f"{result['id']} {result['name']}: {result['config'].get('fault', '')}")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -40,9 +40,18 @@ def test_row_digest_ignores_batch_boundaries() -> None:
 
 def test_alternate_runs_a_then_b_each_round() -> None:
     order: list[str] = []
-    a, _b = c.alternate(3, lambda i: order.append(f"a{i}") or i, lambda i: order.append(f"b{i}"))
+
+    def a(i: int) -> int:
+        order.append(f"a{i}")
+        return i
+
+    def b(i: int) -> str:
+        order.append(f"b{i}")
+        return f"b{i}"
+
+    got_a, got_b = c.alternate(3, a, b)
     assert order == ["a0", "b0", "a1", "b1", "a2", "b2"]
-    assert a == [0, 1, 2]
+    assert got_a == [0, 1, 2] and got_b == ["b0", "b1", "b2"]
 
 
 def test_stream_sql_asks_for_exactly_the_rows() -> None:
