@@ -308,7 +308,8 @@ class Prober:
     Its round trips feed the latency estimates (a long-poll GET would say nothing about a
     node), a good answer brings an ejected node back after its ejection time, and a
     refused connection marks a node down before any query has to find out. In ``leader``
-    mode only the leader is probed: the others take no queries anyway.
+    mode only the leader is probed: the others take no queries anyway. A node marked down
+    that answers a probe is back in service at once.
     """
 
     def __init__(
@@ -366,5 +367,12 @@ class Prober:
             router.record_failure(uri)
             return False
         router.observe_latency(uri, time.monotonic() - started)
+        snap = router.snapshot().get(uri)
+        if snap is not None and snap.state == "down":
+            # It was marked down for a refused or silent connection, and answers again (a
+            # restart, a paused process resumed): without this, a leader that came back
+            # before its agent noticed anything would stay out for the whole ejection.
+            router.reinstate(uri)
+            log.info("coordinator %s answers again: back in service", uri)
         router.record_success(uri)
         return True

@@ -94,3 +94,32 @@ def test_hedging_answers_from_the_fast_node_and_cancels_the_slow_copy(
     finally:
         unsubscribe()
         conn.close()
+
+
+def test_a_leader_marked_down_that_still_answers_is_back_after_a_probe(
+    local_cluster: LocalCluster,
+) -> None:
+    # A refused or silent connection marks a node down for the process; if the node answers
+    # again (restarted, resumed) before its agent noticed anything, the leader never changes:
+    # the prober must bring it back rather than leave leader-mode queries waiting.
+    conn = prestoha.connect(
+        **local_cluster.connect_kwargs(), probe_interval=0.2, failover_timeout=10
+    )
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT 1")
+        cur.fetchall()
+        leader = cur.coordinator
+        assert leader is not None
+        found = conn.cluster.acquire("leader")
+        assert found is not None
+        coordinator, token = found
+        conn.cluster.done(token)
+        conn.cluster.mark_down(coordinator, "refused (simulated)")
+        assert conn.cluster.is_down(leader)
+        cur.execute("SELECT count(*) FROM nation")
+        assert cur.fetchall() == [[25]]
+        assert cur.coordinator == leader
+        assert not conn.cluster.is_down(leader)
+    finally:
+        conn.close()
