@@ -21,7 +21,7 @@ import requests
 import trino.client
 from trino.mapper import RowMapperFactory
 
-from prestoha._taxonomy import Phase, http_status_error
+from prestoha._taxonomy import Phase, http_status_error, request_not_sent
 from prestoha._workers import submit
 from prestoha.cluster import Coordinator
 from prestoha.paging import PageBuffer, PrefetchLimit
@@ -237,6 +237,7 @@ class AttemptRunner:
 
     def _fetch(self) -> None:
         phase = Phase.SUBMIT
+        answered = 0  # pages answered after the POST
         try:
             response = self._request.post(self.sql, self._extra_headers)
             self.submit_latency = time.monotonic() - self.started
@@ -250,11 +251,16 @@ class AttemptRunner:
                 if uri is None or self._stop.is_set():
                     return
                 response = self._request.get(uri)
+                answered += 1
                 page = self._page(response)
                 if not self._put(page, len(response.content) + page.segment_bytes):
                     return
             self._put(AttemptEnded())
         except BaseException as exc:  # every failure goes to the execution to be classified
+            if phase is Phase.EXECUTE and answered == 0 and request_not_sent(exc):
+                # Trino starts a query on the first GET of its queued URI; that GET never
+                # left this machine, so the query never started.
+                phase = Phase.SUBMIT
             if not self._stop.is_set():
                 self._put(AttemptFailed(exc, phase, self.query_id))
 

@@ -17,7 +17,15 @@ import trino.exceptions
 
 from prestoha import errors
 
-__all__ = ["REFUSED_BEFORE_RUNNING", "Failure", "FailureKind", "Phase", "classify", "query_error"]
+__all__ = [
+    "REFUSED_BEFORE_RUNNING",
+    "Failure",
+    "FailureKind",
+    "Phase",
+    "classify",
+    "query_error",
+    "request_not_sent",
+]
 
 #: "Not now" answers given instead of running the statement: it did not run.
 REFUSED_BEFORE_RUNNING = frozenset(
@@ -210,6 +218,32 @@ def query_error(exc: trino.exceptions.TrinoQueryError) -> errors.Error:
     err.error_type = exc.error_type
     err.query_id = exc.query_id
     return err
+
+
+def request_not_sent(exc: BaseException) -> bool:
+    """Whether the request certainly never reached the server: no connection could be
+    opened (refused, or the connect timed out). A reset or a cut answer may come after the
+    server read the request, so it does not count."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ConnectionRefusedError):
+            return True
+        if type(cur).__name__ == "NewConnectionError":
+            return True
+        nested = [a for a in getattr(cur, "args", ()) if isinstance(a, BaseException)]
+        cur = (
+            cur.__cause__
+            or cur.__context__
+            or getattr(cur, "reason", None)
+            or (nested[0] if nested else None)
+        )
+    return False
 
 
 def _is_refused(exc: requests.exceptions.ConnectionError) -> bool:

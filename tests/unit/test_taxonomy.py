@@ -178,3 +178,12 @@ def test_garbage_answer_is_not_a_crash() -> None:
     f = classify(ValueError("Expecting value: line 1 column 1 (char 0)"), Phase.EXECUTE)
     assert f.kind is FailureKind.LOST
     assert f.reason.startswith("malformed answer")
+
+
+def test_only_a_connection_never_opened_means_the_request_was_not_sent() -> None:
+    from prestoha._taxonomy import request_not_sent
+
+    assert request_not_sent(_refused())
+    assert not request_not_sent(_read_timeout())
+    assert not request_not_sent(_reset_mid_response())
+    assert not request_not_sent(ValueError("x"))
