@@ -2,7 +2,8 @@
 
 Each benchmark prints its progress and its JSON line as it goes; at the end a table lists
 each one's ratio, bar and verdict. ``--only B1,B5`` or ``--only overhead_stream`` picks some;
-``--soak-seconds N`` adds the reliability soak. The exit status is non-zero when a benchmark
+``--soak-seconds N`` adds the reliability soak. Afterwards ``docs/benchmarks.md`` is refreshed
+from the result files (``--no-report`` skips it). The exit status is non-zero when a benchmark
 could not run to its end (a missed bar is a figure, not an error), or when the soak found an
 invariant broken.
 """
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--only", default="", help="comma-separated ids or names")
     p.add_argument("--soak-seconds", type=int, default=0, help="also run the soak this long")
+    p.add_argument(
+        "--no-report", action="store_true", help="do not refresh docs/benchmarks.md afterwards"
+    )
     args = p.parse_args(argv)
     wanted = {w.strip() for w in args.only.split(",") if w.strip()}
     chosen = [(i, n) for i, n in BENCHMARKS if not wanted or i in wanted or n in wanted]
@@ -80,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{bench_id:3} {name:16} {ratio!s:9} {verdict:6} {seconds:7}  {error}", file=sys.stderr
         )
+    if not args.no_report:
+        from benchmarks import report
+
+        report.main([])
     return status
 
 
