@@ -56,11 +56,14 @@ HEADLINE = {
 
 
 def load() -> dict[str, dict[str, Any]]:
+    """Each benchmark's result, followed by its labelled runs (``<name>-<label>.json``)."""
     found = {}
     for _, name in [*BENCHMARKS, ("R1", "soak")]:
         path = RESULTS / f"{name}.json"
         if path.exists():
             found[name] = json.loads(path.read_text())
+        for labelled in sorted(RESULTS.glob(f"{name}-*.json")):
+            found[labelled.stem] = json.loads(labelled.read_text())
     return found
 
 
@@ -71,7 +74,10 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     ]
     for name, r in results.items():
         figs = r.get("figures", {})
-        shown = "; ".join(f"{k} = {figs[k]}" for k in HEADLINE.get(name, []) if k in figs)
+        base = r.get("name", name)
+        shown = "; ".join(f"{k} = {figs[k]}" for k in HEADLINE.get(base, []) if k in figs)
+        if r.get("label"):
+            shown = f"({r.get('what', '')}) " + shown
         if r.get("error"):
             shown += f" (error: {r['error'][:80]})"
         verdict = "yes" if r.get("pass") else "**no**"
@@ -151,8 +157,10 @@ def merge(existing: str | None, section: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
-    p.parse_args(argv)
-    results = load()
+    p.add_argument("--skip", default="", help="result files to leave out (comma-separated stems)")
+    args = p.parse_args(argv)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    results = {k: v for k, v in load().items() if k not in skip}
     plots = []
     for name in ("failover_kill", "failover_hang"):
         if name in results and plot_failover(results[name], DOCS / "img" / f"{name}.png"):
