@@ -30,7 +30,7 @@ def test_hedge_defaults_follow_the_tail_at_scale() -> None:
     h = HedgePolicy()
     assert h.after == "p95"
     assert h.quantile == 0.95
-    assert h.budget == 0.05
+    assert h.budget == 0.1
     assert HedgePolicy(after="p99").quantile == 0.99
     assert HedgePolicy(after=0.25).quantile is None
 
