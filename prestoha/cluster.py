@@ -167,7 +167,9 @@ class Cluster:
         topo = self.discovery.topology()
         leader = topo.leader
         if mode == "leader":
-            if leader is None or leader.uri in exclude or self.is_down(leader.uri):
+            # Only a dead leader (refused, silent) is left out: failures that would eject a
+            # node elsewhere (503s, errors) do not make another node the leader.
+            if leader is None or leader.uri in exclude or self.is_dead(leader.uri):
                 return None
             member = topo.member(leader.node_id)
             coordinator = Coordinator.from_uri(
@@ -211,6 +213,12 @@ class Cluster:
             self.discovery.wait_for(_changed_since(self.discovery.topology()), min(0.05, remaining))
 
     # -- health -----------------------------------------------------------------------
+
+    def is_dead(self, uri: str) -> bool:
+        """Whether ``uri`` was marked down for a refused or silent connection (not merely
+        ejected for failures)."""
+        snap = self.router.snapshot().get(uri)
+        return snap is not None and snap.state == "down"
 
     def is_down(self, uri: str) -> bool:
         """Whether no query should go to ``uri`` now (refused, or ejected for failures)."""
@@ -261,8 +269,10 @@ class Cluster:
         submit(check)
 
     def should_abandon(self, coordinator: Coordinator, mode: str) -> bool:
-        """Whether a read waiting on ``coordinator`` should give up and go elsewhere."""
-        if self.is_down(coordinator.uri):
+        """Whether a read waiting on ``coordinator`` should give up and go elsewhere: the node
+        is dead (an ejection for failures only keeps new queries away), or in ``leader``
+        mode another node leads now."""
+        if self.is_dead(coordinator.uri):
             return True
         if mode != "leader":
             return False

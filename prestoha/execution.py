@@ -189,8 +189,10 @@ class Execution:
         return out
 
     def fetchall(self) -> list[Any]:
+        # No partial result here: an error ends the query, and a caller of fetchall()
+        # would take a shortened list for the whole answer.
         out: list[Any] = []
-        while self._more(out):
+        while self._has_rows():
             page = self._page
             assert page is not None
             take = page.rows[self._pos :]
@@ -484,7 +486,7 @@ class Execution:
                 runner.abandon(cancel=True)
                 why = (
                     "marked down"
-                    if ctx.cluster.is_down(coordinator.uri)
+                    if ctx.cluster.is_dead(coordinator.uri)
                     else "no longer the leader"
                 )
                 return AttemptFailed(
@@ -496,7 +498,7 @@ class Execution:
         self._release()
         pinned = ctx.pinned()
         if pinned is not None:
-            if ctx.cluster.is_down(pinned.uri):
+            if ctx.cluster.is_dead(pinned.uri):
                 raise errors.OperationalError(
                     f"the transaction's coordinator {pinned.uri} is down; the transaction "
                     "is gone (the coordinator rolled it back, or it never committed)",

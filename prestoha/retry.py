@@ -31,7 +31,7 @@ class RetryPolicy:
       lost the same coordinator do not all come back in the same instant.
     """
 
-    max_attempts: int = 10
+    max_attempts: int = 50
     backoff_initial: float = 0.05
     backoff_max: float = 1.0
     jitter: float = 0.05

@@ -186,3 +186,16 @@ def test_bad_options_fail_before_any_network(coordinator: CoordinatorProcess) ->
     with pytest.raises(prestoha.ConfigurationError) as info:
         prestoha.connect(hosts=["c1:8080"], auth=object())
     assert info.value.option == "auth"
+
+
+def test_fetchall_never_returns_a_shortened_result(coordinator: CoordinatorProcess) -> None:
+    c = prestoha.connect(hosts=[coordinator.uri], user="ana", failover_timeout=1.0)
+    try:
+        cur = c.cursor()
+        cur.execute("SELECT orderkey FROM tpch.sf1.orders ORDER BY orderkey")
+        assert len(cur.fetchmany(1000)) == 1000
+        coordinator.kill()
+        with pytest.raises(prestoha.NoCoordinatorError):
+            cur.fetchall()
+    finally:
+        c.close()

@@ -314,3 +314,18 @@ def test_a_write_refused_by_a_starting_coordinator_is_not_sent_elsewhere(
     finally:
         admin.reset()
         conn.close()
+
+
+def test_503s_do_not_make_a_working_leader_unusable(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    conn = connect(failover_timeout=8)
+    leader = _leader_index(healthy)
+    healthy.fail_next(leader, 5, 503)
+    cur = conn.cursor()
+    cur.execute("SELECT count(*) FROM region")
+    assert cur.fetchall() == [[5]]
+    assert cur.coordinator == healthy.coordinators[leader]
+    assert [a.error.startswith("HTTP 503") for a in cur.attempts] == [True] * 5 + [False]
+    cur.execute("SELECT 1")
+    assert cur.fetchall() == [[1]]
