@@ -19,13 +19,13 @@ import os
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import trino
 import trino.dbapi
 
+from benchmarks import emulator_stream
 from prestoha.testing.coordinator.process import EmulatorProcess
 
 HERE = Path(__file__).resolve().parent
@@ -38,21 +38,7 @@ ENCODINGS: list[str | None] = [None, "json", "json+zstd", "json+lz4"]
 
 def stream(uri: str, sql: str, encoding: str | None) -> tuple[int, float, float]:
     """Rows received, seconds taken and the client's CPU seconds."""
-    conn = trino.dbapi.connect(host=uri, user="bench", encoding=encoding)
-    cur = conn.cursor()
-    start = time.perf_counter()
-    cpu = time.process_time()
-    cur.execute(sql)
-    count = 0
-    while True:
-        batch = cur.fetchmany(10000)
-        if not batch:
-            break
-        count += len(batch)
-    elapsed = time.perf_counter() - start
-    cpu = time.process_time() - cpu
-    conn.close()
-    return count, elapsed, cpu
+    return emulator_stream.stream(uri, sql, encoding=encoding)
 
 
 def _emulator(engine: str, extra: tuple[str, ...] = ()) -> EmulatorProcess:

@@ -106,9 +106,10 @@ class SyntheticEngine:
         return None
 
 
-def stream(uri: str, sql: str) -> tuple[int, float, float]:
-    """Rows received, seconds taken and the client's CPU seconds, through the trino client."""
-    conn = trino.dbapi.connect(host=uri, user="bench", catalog="tpch", schema="tiny")
+def stream(uri: str, sql: str, **client: Any) -> tuple[int, float, float]:
+    """Rows received, seconds taken and the client's CPU seconds, through the trino client
+    (``client``: more arguments for ``trino.dbapi.connect``, such as ``encoding``)."""
+    conn = trino.dbapi.connect(host=uri, user="bench", catalog="tpch", schema="tiny", **client)
     cur = conn.cursor()
     start = time.perf_counter()
     cpu = time.process_time()
