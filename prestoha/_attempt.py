@@ -10,7 +10,9 @@ current request and the query is cancelled on the coordinator.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -19,6 +21,7 @@ from typing import Any, Union
 
 import requests
 import trino.client
+import trino.exceptions
 from trino.mapper import RowMapperFactory
 
 from prestoha._taxonomy import Phase, http_status_error, request_not_sent
@@ -88,24 +91,34 @@ def row_digest_update(digest: Any, rows: list[Any]) -> None:
     """Feed rows into a running digest; the same rows give the same digest whatever the
     page boundaries were (each row's encoding is followed by one separator)."""
     if rows:
-        digest.update(_encode_rows(rows))
+        _update_rows(digest, rows)
 
 
 def _encode_rows_repr(rows: list[Any]) -> bytes:
     return ("\x1e".join(map(repr, rows)) + "\x1e").encode("utf-8", "surrogatepass")
 
 
+def _update_rows_repr(digest: Any, rows: list[Any]) -> None:
+    digest.update(_encode_rows_repr(rows))
+
+
 try:
     import orjson
 
-    def _encode_rows(rows: list[Any]) -> bytes:
-        # orjson writes a list as "[" + ",".join(rows) + "]": dropping the brackets and
-        # ending with "," gives the same bytes for the same rows however they were paged.
-        # It is about ten times cheaper than repr(), which matters on every row.
+    _loads: Any = orjson.loads
+
+    def _update_rows(digest: Any, rows: list[Any]) -> None:
+        # orjson writes a list as "[" + ",".join(rows) + "]": the bytes between the
+        # brackets, then ",", are the same for the same rows however they were paged.
+        # It is about ten times cheaper than repr(), which matters on every row; the
+        # memoryview spares two copies of a page's worth of bytes.
         try:
-            return bytes(orjson.dumps(rows, default=repr)[1:-1]) + b","
+            encoded = orjson.dumps(rows, default=repr)
         except TypeError:  # a value orjson refuses (an integer past 64 bits): row by row
-            return b"".join(map(_encode_row, rows))
+            digest.update(b"".join(map(_encode_row, rows)))
+            return
+        digest.update(memoryview(encoded)[1:-1])
+        digest.update(b",")
 
     def _encode_row(row: Any) -> bytes:
         try:
@@ -114,7 +127,8 @@ try:
             return b"\x00" + repr(row).encode("utf-8", "surrogatepass") + b"\x00,"
 
 except ImportError:  # orjson is a dependency of trino on CPython, not on every Python
-    _encode_rows = _encode_rows_repr
+    _loads = json.loads
+    _update_rows = _update_rows_repr
 
 
 def new_digest() -> Any:
@@ -243,7 +257,7 @@ class AttemptRunner:
             self.submit_latency = time.monotonic() - self.started
             page = self._page(response)
             phase = Phase.EXECUTE
-            if not self._put(page, len(response.content)):
+            if not self._put(page, _held_bytes(page, response)):
                 return
             while not page.final:
                 with self._lock:
@@ -253,7 +267,7 @@ class AttemptRunner:
                 response = self._request.get(uri)
                 answered += 1
                 page = self._page(response)
-                if not self._put(page, len(response.content) + page.segment_bytes):
+                if not self._put(page, _held_bytes(page, response)):
                     return
             self._put(AttemptEnded())
         except BaseException as exc:  # every failure goes to the execution to be classified
@@ -267,34 +281,43 @@ class AttemptRunner:
     def _page(self, response: requests.Response) -> Page:
         if response.status_code != 200:
             raise http_status_error(response.status_code, response.content)
-        status = self._request.process(response)
-        self.query_id = status.id
+        status = _read_status(response)
+        if status is None:
+            # An empty body or an error answer: the official client raises its own typed
+            # error for it, the one the failure taxonomy classifies.
+            self._request.process(response)
+            raise trino.exceptions.TrinoConnectionError("the coordinator answered no status")
+        query_id: str = status["id"]
+        next_uri: str | None = status.get("nextUri")
+        columns: list[dict[str, Any]] | None = status.get("columns") or None
+        self.query_id = query_id
         with self._lock:
-            self._next_uri = None if self._stop.is_set() else status.next_uri
-        if self._mapper is None and status.columns:
+            self._next_uri = None if self._stop.is_set() else next_uri
+        if self._mapper is None and columns:
             self._mapper = RowMapperFactory().create(
-                columns=status.columns, legacy_primitive_types=self._legacy
+                columns=columns, legacy_primitive_types=self._legacy
             )
-        raw = status.rows
+        raw = status.pop("data", None) or []
         segment_bytes = 0
         if isinstance(raw, dict):
             rows, segment_bytes = self._decode_segments(raw)
         else:
-            rows = self._mapper.map(raw) if (self._mapper is not None and raw) else []
+            rows = _map_releasing(self._mapper, raw) if (self._mapper is not None and raw) else []
+        del raw
         digest_before = None
         if self._digest is not None:
             digest_before = self._digest.copy()
             row_digest_update(self._digest, rows)
         return Page(
-            query_id=status.id,
-            columns=status.columns or None,
+            query_id=query_id,
+            columns=columns,
             rows=rows,
-            stats=dict(status.stats),
-            update_type=status.update_type,
-            update_count=status.update_count,
-            warnings=list(status.warnings or []),
-            info_uri=status.info_uri,
-            final=status.next_uri is None,
+            stats=dict(status.get("stats") or {}),
+            update_type=status.get("updateType"),
+            update_count=status.get("updateCount"),
+            warnings=list(status.get("warnings") or []),
+            info_uri=status.get("infoUri", ""),
+            final=next_uri is None,
             headers=_session_headers(response),
             digest_before=digest_before,
             segment_bytes=segment_bytes,
@@ -327,6 +350,55 @@ class AttemptRunner:
             size += int(raw.get("metadata", {}).get("segmentSize", 0))
             segments.append(client.DecodableSegment(encoding, metadata, segment))
         return list(client.SegmentIterator(segments, self._mapper)), size
+
+
+def _held_bytes(page: Page, response: requests.Response) -> int:
+    """About how much memory a buffered page holds: its rows as Python objects (several
+    times their JSON), so a ``prefetch`` size bounds memory, not bytes on the wire."""
+    return max(len(response.content), estimated_size(page.rows))
+
+
+def estimated_size(rows: list[Any]) -> int:
+    """Bytes ``rows`` take as Python objects, estimated from three of them (the first, the
+    middle and the last), each row with its values one level deep."""
+    if not rows:
+        return 0
+    samples = (rows[0], rows[len(rows) // 2], rows[-1])
+    total = 0
+    for row in samples:
+        total += sys.getsizeof(row) + 8  # and the pointer to it in the page
+        for value in row:
+            total += sys.getsizeof(value)
+    return total * len(rows) // len(samples)
+
+
+def _read_status(response: requests.Response) -> dict[str, Any] | None:
+    """The JSON status of a 200 answer, decoded straight from its bytes; None when it is
+    empty, not an object, or an error (the official client then raises its own error)."""
+    body = response.content
+    if not body or not body.strip():
+        return None
+    status = _loads(body)
+    if not isinstance(status, dict) or status.get("error") or "id" not in status:
+        return None
+    return status
+
+
+_MAP_STEP = 1024
+
+
+def _map_releasing(mapper: Any, raw: list[Any]) -> list[Any]:
+    """Map a page's JSON rows to Python values a slice at a time, letting go of each JSON
+    row once mapped: decoding a page holds about one copy of its rows, not two."""
+    if len(raw) <= _MAP_STEP:
+        mapped: list[Any] = mapper.map(raw)
+        return mapped
+    out: list[Any] = []
+    for start in range(0, len(raw), _MAP_STEP):
+        chunk = raw[start : start + _MAP_STEP]
+        raw[start : start + _MAP_STEP] = [None] * len(chunk)
+        out.extend(mapper.map(chunk))
+    return out
 
 
 def _session_headers(response: requests.Response) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 A background thread fetches the coordinator's pages while the caller works on the rows it
 already has, but never more than the ``prefetch`` limit ahead: a few megabytes of
-results (or a number of rows), whatever the size of the whole result. So 100 million rows
+decoded rows (or a number of rows), whatever the size of the whole result. So 100 million rows
 stream in flat memory, and a slow caller does not make the client buffer the world.
 """
 
@@ -35,8 +35,9 @@ _ACCEPTED = "a number of rows (int) or a size like '4MiB' or '512KB'"
 
 @dataclass(frozen=True)
 class PrefetchLimit:
-    """How far the fetching thread may run ahead of the caller: in bytes of the
-    coordinator's answers, or in rows. At least one page is always allowed, however large."""
+    """How far the fetching thread may run ahead of the caller: in bytes of memory the
+    buffered rows take as Python objects (estimated, and several times their size on the
+    wire), or in rows. At least one page is always allowed, however large."""
 
     bytes: int | None = None
     rows: int | None = None

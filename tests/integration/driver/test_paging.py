@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -140,3 +142,30 @@ def test_progress_stats_are_exposed(conn: prestoha.Connection) -> None:
     stats = cur.stats
     assert stats["state"] == "FINISHED"
     assert "progressPercentage" in stats or "processedRows" in stats
+
+
+def _rows_size(rows: list[Any]) -> int:
+    return sum(sys.getsizeof(r) + 8 + sum(sys.getsizeof(v) for v in r) for r in rows)
+
+
+def test_a_prefetch_size_bounds_the_decoded_rows_not_the_bytes_on_the_wire(
+    coordinator: CoordinatorProcess,
+) -> None:
+    limit = 2 * 1024 * 1024
+    c = prestoha.connect(hosts=[coordinator.uri], user="ana", prefetch="2MiB")
+    try:
+        cur = c.cursor()
+        cur.execute("SELECT orderkey, comment FROM tpch.sf1.orders")
+        cur.fetchmany(10)
+        ex = cur._execution
+        assert ex is not None and ex._runner is not None and ex._page is not None
+        time.sleep(1.0)  # give the fetcher every chance to run ahead
+        page = ex._page.rows
+        _, buffered_rows = ex._runner._events.buffered
+        assert buffered_rows > 0
+        per_row = _rows_size(page[:1000]) / 1000
+        # Rows take about four times their JSON as Python objects: counted on the wire,
+        # two pages of 1 MB would be buffered here, twice the limit in memory.
+        assert buffered_rows * per_row <= limit + len(page) * per_row
+    finally:
+        c.close()

@@ -1,0 +1,72 @@
+"""Decoding a coordinator's answer: straight from its bytes, one copy of the rows at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+import requests
+from trino.mapper import RowMapperFactory
+
+from prestoha._attempt import _map_releasing, _read_status, estimated_size
+
+COLUMNS = [
+    {"name": "id", "type": "bigint", "typeSignature": {"rawType": "bigint", "arguments": []}},
+    {
+        "name": "ts",
+        "type": "timestamp(3)",
+        "typeSignature": {"rawType": "timestamp", "arguments": [{"kind": "LONG", "value": 3}]},
+    },
+]
+
+
+def _mapper() -> Any:
+    return RowMapperFactory().create(columns=COLUMNS, legacy_primitive_types=False)
+
+
+def _response(body: bytes) -> requests.Response:
+    r = requests.Response()
+    r.status_code = 200
+    r._content = body
+    return r
+
+
+def test_rows_are_mapped_in_order_and_the_json_rows_let_go() -> None:
+    raw = [[i, "2024-01-01 00:00:00.000"] for i in range(5000)]
+    out = _map_releasing(_mapper(), raw)
+    assert [r[0] for r in out] == list(range(5000))
+    assert out[4999][1] == dt.datetime(2024, 1, 1)
+    assert raw == [None] * 5000
+
+
+def test_a_small_page_is_mapped_whole() -> None:
+    out = _map_releasing(_mapper(), [[7, "2024-01-01 00:00:01.000"]])
+    assert out == [[7, dt.datetime(2024, 1, 1, 0, 0, 1)]]
+
+
+def test_a_status_is_read_from_the_bytes() -> None:
+    body = {"id": "q1", "stats": {"state": "RUNNING"}, "data": [[1, None]], "columns": COLUMNS}
+    status = _read_status(_response(json.dumps(body).encode()))
+    assert status == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"  \n", b"[1, 2]", b'{"stats": {}}', b'{"id": "q1", "error": {"message": "boom"}}'],
+)
+def test_what_is_not_a_plain_status_goes_to_the_official_client(body: bytes) -> None:
+    assert _read_status(_response(body)) is None
+
+
+def test_invalid_json_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        _read_status(_response(b"<html>proxy error</html>"))
+
+
+def test_the_estimate_counts_python_objects_not_json() -> None:
+    rows = [[i, f"name-{i}", i / 7] for i in range(1000)]
+    on_the_wire = len(json.dumps(rows))
+    assert estimated_size(rows) > 3 * on_the_wire
+    assert estimated_size([]) == 0
