@@ -6,7 +6,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs lint typecheck unit integration sqla-suite system-deps clean bench
+.PHONY: demo test docs lint typecheck unit integration sqla-suite soak system-deps clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,11 +39,17 @@ docs: $(STAMP)
 test: system-deps $(STAMP) lint typecheck docs
 	$(PY) -m pytest
 	$(MAKE) sqla-suite
+	$(MAKE) soak
 
 # SQLAlchemy's dialect suite: its plugin takes over a pytest run and reads test.cfg from the
 # rootdir, so it runs on its own.
 sqla-suite: system-deps $(STAMP)
 	$(PY) -m pytest tests/compliance/sqla_suite --rootdir=tests/compliance/sqla_suite -p no:cacheprovider -q
+
+# The reliability soak (BENCHMARKS.md R1) for 60 s: chaos on a real cluster under a mixed
+# workload; it exits non-zero when an invariant fails and prints the seed to rerun it with.
+soak: system-deps $(STAMP)
+	$(PY) -m benchmarks.soak --seconds 60 --no-write
 
 bench: system-deps $(STAMP)
 	$(PY) -m benchmarks

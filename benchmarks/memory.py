@@ -2,8 +2,10 @@
 
 Every measurement is a fresh child process: it connects, warms up, resets its peak RSS
 (``/proc/self/clear_refs``), streams the rows through ``fetchmany(10000)`` or
-``pandas.read_sql(chunksize=10000)`` keeping none of them, and reports how far its peak RSS
-rose above where it started. Runs alternate 1M, 5M, 1M, 5M...
+``pandas.read_sql(chunksize=10000)`` (on the DB-API connection, or with ``--via
+read_sql_engine`` on a ``prestoha://`` engine) keeping none of them, and reports how far its
+peak RSS rose above where it started. Runs alternate 1M, 5M, 1M, 5M... With ``--baseline``
+the unmodified trino client runs the same loops, to show what the rows themselves cost.
 Bar, for each way of reading: growth(5M) <= 1.1 x growth(1M), and <= 64 MiB.
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _common as c
-from benchmarks._clients import AGENT_DEFAULTS, local_cluster
+from benchmarks._clients import AGENT_DEFAULTS, local_cluster, trino_connect
 
 MIB = 1 << 20
 LIMIT_MIB = 64
@@ -42,7 +44,14 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
 
     import prestoha
 
-    conn = prestoha.connect(**kwargs)
+    kwargs = dict(kwargs)
+    url = kwargs.pop("sqlalchemy_url", None)
+    conn: Any
+    if "trino_uri" in kwargs:  # the baseline: the unmodified trino client
+        conn = trino_connect(kwargs["trino_uri"])
+        url = url and url.replace("prestoha://", "trino://")
+    else:
+        conn = prestoha.connect(**kwargs)
     sql = c.stream_sql(rows)
     count = 0
 
@@ -57,6 +66,15 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
                     break
                 n += len(got)
             cur.close()
+        elif via == "read_sql_engine":
+            import pandas as pd
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(url)
+            with engine.connect() as sa_conn:
+                for frame in pd.read_sql_query(sa.text(query), sa_conn, chunksize=batch):
+                    n += len(frame)
+            engine.dispose()
         else:
             import pandas as pd
 
@@ -102,19 +120,26 @@ def _run_child(kwargs: dict[str, Any], rows: int, via: str, batch: int, timeout:
     return got
 
 
-def measure(small: int, large: int, rounds: int, vias: list[str], batch: int) -> c.Outcome:
+def measure(
+    small: int, large: int, rounds: int, vias: list[str], batch: int, baseline: bool = False
+) -> c.Outcome:
     runs: dict[str, list[dict[str, Any]]] = {}
     with local_cluster(1) as cluster:
-        kwargs = {**cluster.connect_kwargs(), "user": "bench"}
+        url = cluster.sqlalchemy_url().replace("prestoha://test@", "prestoha://bench@")
+        clients = {"": {**cluster.connect_kwargs(), "user": "bench", "sqlalchemy_url": url}}
+        if baseline:
+            trino_url = f"trino://bench@{cluster.coordinators[0].split('://')[1]}/tpch/tiny"
+            clients["trino_"] = {"trino_uri": cluster.coordinators[0], "sqlalchemy_url": trino_url}
         for r in range(rounds):
             for via in vias:
-                for rows in (small, large):
-                    got = _run_child(kwargs, rows, via, batch, timeout=600)
-                    runs.setdefault(f"{via}_{rows}", []).append(got)
-                    c.log(
-                        f"round {r + 1}/{rounds} {via} {rows:,} rows: growth "
-                        f"{got['growth_mib']} MiB ({got['seconds']} s)"
-                    )
+                for prefix, kwargs in clients.items():
+                    for rows in (small, large):
+                        got = _run_child(kwargs, rows, via, batch, timeout=600)
+                        runs.setdefault(f"{prefix}{via}_{rows}", []).append(got)
+                        c.log(
+                            f"round {r + 1}/{rounds} {prefix or 'prestoha_'}{via} {rows:,} rows: "
+                            f"growth {got['growth_mib']} MiB ({got['seconds']} s)"
+                        )
     figures: dict[str, Any] = {}
     passed = True
     ratios = []
@@ -129,6 +154,10 @@ def measure(small: int, large: int, rounds: int, vias: list[str], batch: int) ->
         figures[f"{via}_growth_large_mib"] = g_large
         figures[f"{via}_ratio"] = c.rnd(ratio)
         figures[f"{via}_pass"] = ok
+        if baseline:
+            for rows, size in ((small, "small"), (large, "large")):
+                got = [x["growth_mib"] for x in runs[f"trino_{via}_{rows}"]]
+                figures[f"trino_{via}_growth_{size}_mib"] = c.median(got)
     return c.Outcome(
         figures=figures,
         ratio=c.rnd(max(ratios)),
@@ -139,6 +168,7 @@ def measure(small: int, large: int, rounds: int, vias: list[str], batch: int) ->
             "rounds": rounds,
             "ways": vias,
             "batch": batch,
+            "baseline": "trino.dbapi, same loops (figures trino_*)" if baseline else None,
             "agent": AGENT_DEFAULTS,
             "read_sql_connection": "prestoha DB-API connection",
         },
@@ -152,7 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--large", type=int, default=5_000_000)
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--batch", type=int, default=10_000)
-    p.add_argument("--via", default="fetchmany,read_sql", help="fetchmany and/or read_sql")
+    p.add_argument(
+        "--via",
+        default="fetchmany,read_sql",
+        help="fetchmany, read_sql (on a DB-API connection), read_sql_engine (on a SQLAlchemy "
+        "engine); comma-separated",
+    )
+    p.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also measure the unmodified trino client (no bar; to show what the rows cost)",
+    )
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--rows", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -160,13 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(json.loads(args.child), args.rows, args.via, args.batch)))
         return 0
     vias = [v for v in args.via.split(",") if v]
-    if not vias or set(vias) - {"fetchmany", "read_sql"}:
-        p.error("--via takes fetchmany and/or read_sql")
+    if not vias or set(vias) - {"fetchmany", "read_sql", "read_sql_engine"}:
+        p.error("--via takes fetchmany, read_sql (a DB-API connection), read_sql_engine")
     return c.run(
         "B4",
         "memory",
         "peak RSS growth streaming 1M and 5M rows (fetchmany, read_sql chunksize)",
-        lambda: measure(args.small, args.large, args.rounds, vias, args.batch),
+        lambda: measure(args.small, args.large, args.rounds, vias, args.batch, args.baseline),
         args=args,
     )
 

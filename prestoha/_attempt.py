@@ -262,7 +262,7 @@ class AttemptRunner:
             while not page.final:
                 with self._lock:
                     uri = self._next_uri
-                if uri is None or self._stop.is_set():
+                if uri is None or self._stop.is_set() or not self._events.wait_for_room():
                     return
                 response = self._request.get(uri)
                 answered += 1

@@ -86,6 +86,16 @@ class PageBuffer(Generic[T]):
             return True
         return self._limit.rows is not None and self._rows >= self._limit.rows
 
+    def wait_for_room(self) -> bool:
+        """Wait until the buffer has room for another item; False if it was closed.
+
+        A producer calls this before it fetches the next item, so it holds nothing more
+        while the buffer is full."""
+        with self._cond:
+            while self._full() and not self._closed:
+                self._cond.wait(0.1)
+            return not self._closed
+
     def put(self, item: T, *, nbytes: int = 0, nrows: int = 0) -> bool:
         """Add ``item``, waiting while the buffer is full; False if it was closed meanwhile."""
         with self._cond:
