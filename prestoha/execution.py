@@ -126,6 +126,11 @@ class Execution:
         self._began = time.monotonic()
         self._reported = False
         self._pending: errors.Error | None = None
+        #: Where the running fetch call began (rows handed, page, position): rows taken
+        #: into a batch it has not returned yet can be taken again from a new attempt.
+        self._mark: tuple[int, Page | None, int] | None = None
+        #: Set when a failover went back to ``_mark``: the batch being built starts over.
+        self._rewound = False
 
     # -- the public face ------------------------------------------------------------------
 
@@ -179,26 +184,40 @@ class Execution:
 
     def fetchmany(self, size: int) -> list[Any]:
         out: list[Any] = []
-        while len(out) < size and self._more(out):
-            page = self._page
-            assert page is not None
-            take = page.rows[self._pos : self._pos + (size - len(out))]
-            self._pos += len(take)
-            self._handed += len(take)
-            out.extend(take)
+        self._mark, self._rewound = (self._handed, self._page, self._pos), False
+        try:
+            while len(out) < size and self._more(out):
+                if self._rewound:
+                    self._rewound = False
+                    out.clear()
+                page = self._page
+                assert page is not None
+                take = page.rows[self._pos : self._pos + (size - len(out))]
+                self._pos += len(take)
+                self._handed += len(take)
+                out.extend(take)
+        finally:
+            self._mark = None
         return out
 
     def fetchall(self) -> list[Any]:
         # No partial result here: an error ends the query, and a caller of fetchall()
         # would take a shortened list for the whole answer.
         out: list[Any] = []
-        while self._has_rows():
-            page = self._page
-            assert page is not None
-            take = page.rows[self._pos :]
-            self._pos = len(page.rows)
-            self._handed += len(take)
-            out.extend(take)
+        self._mark, self._rewound = (self._handed, self._page, self._pos), False
+        try:
+            while self._has_rows():
+                if self._rewound:
+                    self._rewound = False
+                    out.clear()
+                page = self._page
+                assert page is not None
+                take = page.rows[self._pos :]
+                self._pos = len(page.rows)
+                self._handed += len(take)
+                out.extend(take)
+        finally:
+            self._mark = None
         return out
 
     def __iter__(self) -> Iterator[Any]:
@@ -270,32 +289,39 @@ class Execution:
             self._release()
             return
         failure = self._record_failure(event, self.coordinator, runner.started)
-        self._decide(failure, self.coordinator, runner.query_id)
-        self.failovers += 1
-        events.emit(
-            "failover",
-            node=self.coordinator.uri,
-            reason=failure.reason,
-            rows_handed=self._handed,
-        )
-        digest = self._digest_of_handed()
-        log.info(
-            "query %s lost on %s after %d rows (%s); resuming elsewhere",
-            runner.query_id,
-            self.coordinator.uri,
-            self._handed,
-            failure.reason,
-        )
-        self._run_attempts(resume_at=self._handed, digest=digest)
+        # Rows the running fetch call took but has not returned are nobody's yet: the new
+        # attempt resumes after the rows the caller has, and the batch starts over.
+        taken = self._handed
+        handed, page, pos = self._mark or (taken, self._page, self._pos)
+        self._handed = handed
+        try:
+            self._decide(failure, self.coordinator, runner.query_id)
+            self.failovers += 1
+            events.emit(
+                "failover", node=self.coordinator.uri, reason=failure.reason, rows_handed=handed
+            )
+            log.info(
+                "query %s lost on %s after %d rows (%s); resuming elsewhere",
+                runner.query_id,
+                self.coordinator.uri,
+                handed,
+                failure.reason,
+            )
+            self._run_attempts(resume_at=handed, digest=self._digest_at(handed, page, pos))
+        except BaseException:
+            self._handed = taken  # the batch built so far is handed out with the error
+            raise
+        self._rewound = handed < taken
 
-    def _digest_of_handed(self) -> Any:
-        page = self._page
-        if self._handed == 0 or page is None:
+    @staticmethod
+    def _digest_at(handed: int, page: Page | None, pos: int) -> Any:
+        """The digest of the first ``handed`` rows, ``pos`` of them being in ``page``."""
+        if handed == 0 or page is None:
             return new_digest()
         if page.digest_before is None:
             return None
         d = page.digest_before.copy()
-        row_digest_update(d, page.rows[: self._pos])
+        row_digest_update(d, page.rows[:pos])
         return d
 
     def _take_page(self, page: Page) -> None:
