@@ -55,8 +55,19 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
     sql = c.stream_sql(rows)
     count = 0
 
+    series: list[list[float]] = []  # [rows read, RSS growth MiB], every 5 % of the rows
+    step = max(batch, rows // 20)
+
+    def sample(n: int, mark: list[int]) -> None:
+        if n >= mark[0] and before_box:
+            series.append([n, round((c.rss_bytes()[0] - before_box[0]) / MIB, 2)])
+            mark[0] += step
+
+    before_box: list[int] = []
+
     def read(query: str) -> int:
         n = 0
+        mark = [step]
         if via == "fetchmany":
             cur = conn.cursor()
             cur.execute(query)
@@ -65,6 +76,7 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
                 if not got:
                     break
                 n += len(got)
+                sample(n, mark)
             cur.close()
         elif via == "read_sql_engine":
             import pandas as pd
@@ -74,6 +86,7 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
             with engine.connect() as sa_conn:
                 for frame in pd.read_sql_query(sa.text(query), sa_conn, chunksize=batch):
                     n += len(frame)
+                    sample(n, mark)
             engine.dispose()
         else:
             import pandas as pd
@@ -84,12 +97,14 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
                 warnings.simplefilter("ignore", UserWarning)
                 for frame in pd.read_sql(query, conn, chunksize=batch):
                     n += len(frame)
+                    sample(n, mark)
         return n
 
     read(c.stream_sql(20_000))
     gc.collect()
     reset = _reset_peak()
     before, _ = c.rss_bytes()
+    before_box.append(before)
     began = time.perf_counter()
     count = read(sql)
     seconds = time.perf_counter() - began
@@ -102,6 +117,7 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
         "peak_mib": round(peak / MIB, 1),
         "growth_mib": round(max(0, peak - before) / MIB, 1),
         "peak_reset": reset,
+        "series": series,
     }
 
 

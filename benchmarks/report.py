@@ -2,8 +2,9 @@
 
 Reads every ``benchmarks/results/<name>.json`` and writes the table of the latest figures into
 ``docs/benchmarks.md`` (between its results markers, leaving the rest of the page alone; the
-page is made when missing) and, when matplotlib is installed, the failover timelines to
-``docs/img/failover_kill.png`` and ``docs/img/failover_hang.png``.
+page is made when missing) and, when matplotlib is installed, the plots in ``docs/img/``: the
+failover timelines (``failover_kill.png``, ``failover_hang.png``), each node's share of the
+queries over time (``slow_node.png``) and the RSS against rows read (``memory.png``).
 """
 
 from __future__ import annotations
@@ -133,6 +134,78 @@ def plot_failover(result: dict[str, Any], out: Path) -> bool:
     return True
 
 
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def plot_slow_node(result: dict[str, Any], out: Path, window: int = 50) -> bool:
+    """B7: each node's share of the last ``window`` queries, query after query."""
+    plt = _pyplot()
+    nodes = result.get("details", {}).get("nodes", {})
+    shown = [(k, t) for k, t in (("slow", "prestoha, any mode"), ("round_robin", "round robin"))]
+    shown = [(k, t) for k, t in shown if nodes.get(k)]
+    if plt is None or not shown:
+        return False
+    slow = result["details"].get("slow_node", "c3")
+    fig, axes = plt.subplots(len(shown), 1, figsize=(10, 5), sharex=True, squeeze=False)
+    for ax, (key, title) in zip(axes[:, 0], shown, strict=True):
+        seq = nodes[key]
+        for node in sorted(set(seq)):
+            hits = [1 if n == node else 0 for n in seq]
+            share = [
+                sum(hits[max(0, i + 1 - window) : i + 1]) / min(i + 1, window)
+                for i in range(len(hits))
+            ]
+            label = f"{node} (200 ms late)" if node == slow else node
+            ax.plot(range(1, len(seq) + 1), share, label=label, linewidth=1.5)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(f"share of last {window}")
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.legend(loc="upper right", fontsize=8)
+    axes[-1, 0].set_xlabel("query")
+    fig.suptitle(f"{result['id']} {result['name']}: where the queries went")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def plot_memory(results: list[dict[str, Any]], out: Path) -> bool:
+    """B4: RSS growth against rows read, for the last run of each size and way of reading."""
+    plt = _pyplot()
+    runs = []
+    for result in results:
+        batch = result.get("config", {}).get("batch")
+        for key, got in sorted(result.get("details", {}).items()):
+            if got and isinstance(got, list) and got[-1].get("series"):
+                runs.append((f"{key.rsplit('_', 1)[0]}, batch {batch:,}", got[-1]))
+    if plt is None or not runs:
+        return False
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for label, got in runs:
+        xs = [0] + [x / 1e6 for x, _ in got["series"]]
+        ys = [0.0] + [y for _, y in got["series"]]
+        ax.plot(xs, ys, marker=".", label=f"{label}, {got['rows'] / 1e6:g}M rows")
+    ax.axhline(64, color="black", linestyle="--", linewidth=1)
+    ax.set_xlabel("million rows read")
+    ax.set_ylabel("RSS above the start (MiB)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.suptitle("B4 memory: RSS while streaming (dashed: 64 MiB)")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return True
+
+
 START = "<!-- results: written by python -m benchmarks.report -->"
 END = "<!-- end of results -->"
 INTRO = """# Benchmarks
@@ -164,10 +237,17 @@ def main(argv: list[str] | None = None) -> int:
     plots = []
     for name in ("failover_kill", "failover_hang"):
         if name in results and plot_failover(results[name], DOCS / "img" / f"{name}.png"):
-            plots.append(name)
+            plots.append((name, f"{name} timeline"))
+    if "slow_node" in results and plot_slow_node(
+        results["slow_node"], DOCS / "img" / "slow_node.png"
+    ):
+        plots.append(("slow_node", "slow_node: share per node over time"))
+    memory = [v for k, v in results.items() if k == "memory" or k.startswith("memory-")]
+    if plot_memory(memory, DOCS / "img" / "memory.png"):
+        plots.append(("memory", "memory: RSS against rows"))
     section = [START, table(results), ""]
-    for name in plots:
-        section += [f"![{name} timeline](img/{name}.png)", ""]
+    for name, title in plots:
+        section += [f"![{title}](img/{name}.png)", ""]
     section.append(END)
     DOCS.mkdir(exist_ok=True)
     target = DOCS / "benchmarks.md"

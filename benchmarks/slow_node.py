@@ -33,29 +33,35 @@ def _prestoha(cluster: LocalCluster, queries: int, slow_uri: str) -> dict[str, A
     conn = prestoha_connect(cluster, mode="any")
     try:
         cur = conn.cursor()
-        lat, on_slow = [], 0
+        lat, on_slow, nodes = [], 0, []
         for _ in range(queries):
             seconds, _rows = timed_query(cur, SQL)
             lat.append(seconds)
             on_slow += cur.coordinator == slow_uri
+            nodes.append(_node_name(cluster, cur.coordinator))
     finally:
         conn.close()
-    return {"latencies": lat, "on_slow": on_slow}
+    return {"latencies": lat, "on_slow": on_slow, "nodes": nodes}
+
+
+def _node_name(cluster: LocalCluster, uri: str | None) -> str:
+    return f"c{cluster.coordinators.index(uri) + 1}" if uri in cluster.coordinators else "?"
 
 
 def _round_robin(cluster: LocalCluster, queries: int, slow: int) -> dict[str, Any]:
     conns = [trino_connect(uri) for uri in cluster.coordinators]
     try:
         curs = [conn.cursor() for conn in conns]
-        lat, on_slow = [], 0
+        lat, on_slow, nodes = [], 0, []
         for _, i in zip(range(queries), itertools.cycle(range(len(curs))), strict=False):
             seconds, _rows = timed_query(curs[i], SQL)
             lat.append(seconds)
             on_slow += i == slow
+            nodes.append(f"c{i + 1}")
     finally:
         for conn in conns:
             conn.close()
-    return {"latencies": lat, "on_slow": on_slow}
+    return {"latencies": lat, "on_slow": on_slow, "nodes": nodes}
 
 
 def measure(queries: int, rounds: int, baseline_rounds: int, delay_ms: int) -> c.Outcome:
@@ -115,6 +121,9 @@ def measure(queries: int, rounds: int, baseline_rounds: int, delay_ms: int) -> c
         details={
             "p95_ms": {k: [c.rnd(x * 1000, 2) for x in v] for k, v in p95.items()},
             "share_on_slow": {k: [c.rnd(x) for x in v] for k, v in share.items()},
+            # the node of every query of the first round, for the share-over-time plot
+            "nodes": {k: v[0]["nodes"] for k, v in runs.items() if v},
+            "slow_node": f"c{slow + 1}",
         },
     )
 

@@ -147,3 +147,32 @@ def test_report_merge_replaces_only_the_results_section() -> None:
     assert merged.startswith("# Benchmarks\n\nprose") and merged.endswith("more prose\n")
     assert "new table" in merge("# Hand written\n", f"{START}\nnew table\n{END}")
     assert merge(None, f"{START}\nt\n{END}").startswith("# Benchmarks")
+
+
+def test_report_plots_the_share_per_node_and_the_rss_series(tmp_path: Path) -> None:
+    from benchmarks.report import plot_memory, plot_slow_node
+
+    slow = {
+        "id": "B7",
+        "name": "slow_node",
+        "details": {
+            "slow_node": "c3",
+            "nodes": {"slow": ["c1", "c2"] * 50, "round_robin": ["c1", "c2", "c3"] * 30},
+        },
+    }
+    assert plot_slow_node(slow, tmp_path / "slow.png")
+    memory = {
+        "config": {"batch": 10_000},
+        "details": {
+            "fetchmany_1000000": [
+                {"rows": 1_000_000, "series": [[500_000, 10.5], [1_000_000, 11.0]]}
+            ],
+            "fetchmany_5000000": [{"rows": 5_000_000, "series": []}],
+        },
+    }
+    assert plot_memory([memory], tmp_path / "memory.png")
+    for name in ("slow.png", "memory.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+    # nothing to draw: no file, and False
+    assert not plot_memory([{"details": {}}], tmp_path / "none.png")
+    assert not (tmp_path / "none.png").exists()
