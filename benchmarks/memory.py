@@ -78,6 +78,13 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
                 n += len(got)
                 sample(n, mark)
             cur.close()
+        elif via == "fetch_df_chunks":
+            cur = conn.cursor()
+            cur.execute(query)
+            for frame in cur.fetch_df_chunks(batch):
+                n += len(frame)
+                sample(n, mark)
+            cur.close()
         elif via == "read_sql_engine":
             import pandas as pd
             import sqlalchemy as sa
@@ -149,6 +156,8 @@ def measure(
         for r in range(rounds):
             for via in vias:
                 for prefix, kwargs in clients.items():
+                    if prefix and via == "fetch_df_chunks":
+                        continue  # the trino client has no such method
                     for rows in (small, large):
                         got = _run_child(kwargs, rows, via, batch, timeout=600)
                         runs.setdefault(f"{prefix}{via}_{rows}", []).append(got)
@@ -170,7 +179,7 @@ def measure(
         figures[f"{via}_growth_large_mib"] = g_large
         figures[f"{via}_ratio"] = c.rnd(ratio)
         figures[f"{via}_pass"] = ok
-        if baseline:
+        if baseline and via != "fetch_df_chunks":
             for rows, size in ((small, "small"), (large, "large")):
                 got = [x["growth_mib"] for x in runs[f"trino_{via}_{rows}"]]
                 figures[f"trino_{via}_growth_{size}_mib"] = c.median(got)
@@ -202,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         "--via",
         default="fetchmany,read_sql",
         help="fetchmany, read_sql (on a DB-API connection), read_sql_engine (on a SQLAlchemy "
-        "engine); comma-separated",
+        "engine), fetch_df_chunks (prestoha only); comma-separated",
     )
     p.add_argument(
         "--baseline",
@@ -216,8 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(json.loads(args.child), args.rows, args.via, args.batch)))
         return 0
     vias = [v for v in args.via.split(",") if v]
-    if not vias or set(vias) - {"fetchmany", "read_sql", "read_sql_engine"}:
-        p.error("--via takes fetchmany, read_sql (a DB-API connection), read_sql_engine")
+    if not vias or set(vias) - {"fetchmany", "read_sql", "read_sql_engine", "fetch_df_chunks"}:
+        p.error(
+            "--via takes fetchmany, read_sql (a DB-API connection), read_sql_engine, "
+            "fetch_df_chunks (prestoha only)"
+        )
     return c.run(
         "B4",
         "memory",

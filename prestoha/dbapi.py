@@ -461,6 +461,9 @@ class Cursor:
         try:
             while batch := ex.fetchmany(size):
                 yield batch
+                # Not held while the next batch is fetched: a caller that has let go of it
+                # (fetch_df_chunks does) keeps one batch of rows in memory, not two.
+                del batch
             finished = True
         finally:
             if not finished:
@@ -482,7 +485,9 @@ class Cursor:
         batches = self.iter_batches(size)
         try:
             for batch in batches:
-                yield pandas.DataFrame(batch, columns=columns)
+                frame = pandas.DataFrame(batch, columns=columns)
+                del batch  # the frame has the values; the rows need not wait for the next one
+                yield frame
         finally:
             batches.close()
 
