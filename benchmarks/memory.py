@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,38 +53,19 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
         url = url and url.replace("prestoha://", "trino://")
     else:
         conn = prestoha.connect(**kwargs)
-    sql = c.stream_sql(rows)
-    count = 0
+    step = max(batch, rows // 20)  # RSS is sampled every 5 % of the rows
 
-    series: list[list[float]] = []  # [rows read, RSS growth MiB], every 5 % of the rows
-    step = max(batch, rows // 20)
-
-    def sample(n: int, mark: list[int]) -> None:
-        if n >= mark[0] and before_box:
-            series.append([n, round((c.rss_bytes()[0] - before_box[0]) / MIB, 2)])
-            mark[0] += step
-
-    before_box: list[int] = []
-
-    def read(query: str) -> int:
-        n = 0
-        mark = [step]
-        if via == "fetchmany":
+    def batch_sizes(query: str) -> Iterator[int]:
+        """The length of every batch (or DataFrame) the chosen way of reading hands out."""
+        if via in ("fetchmany", "fetch_df_chunks"):
             cur = conn.cursor()
             cur.execute(query)
-            while True:
-                got = cur.fetchmany(batch)
-                if not got:
-                    break
-                n += len(got)
-                sample(n, mark)
-            cur.close()
-        elif via == "fetch_df_chunks":
-            cur = conn.cursor()
-            cur.execute(query)
-            for frame in cur.fetch_df_chunks(batch):
-                n += len(frame)
-                sample(n, mark)
+            if via == "fetchmany":
+                while got := cur.fetchmany(batch):
+                    yield len(got)
+            else:
+                for frame in cur.fetch_df_chunks(batch):
+                    yield len(frame)
             cur.close()
         elif via == "read_sql_engine":
             import pandas as pd
@@ -92,8 +74,7 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
             engine = sa.create_engine(url)
             with engine.connect() as sa_conn:
                 for frame in pd.read_sql_query(sa.text(query), sa_conn, chunksize=batch):
-                    n += len(frame)
-                    sample(n, mark)
+                    yield len(frame)
             engine.dispose()
         else:
             import pandas as pd
@@ -103,17 +84,19 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
                 # SQLAlchemy dialect would avoid it, but the plain connection is what we measure
                 warnings.simplefilter("ignore", UserWarning)
                 for frame in pd.read_sql(query, conn, chunksize=batch):
-                    n += len(frame)
-                    sample(n, mark)
-        return n
+                    yield len(frame)
 
-    read(c.stream_sql(20_000))
+    sum(batch_sizes(c.stream_sql(20_000)))  # warm up
     gc.collect()
     reset = _reset_peak()
     before, _ = c.rss_bytes()
-    before_box.append(before)
     began = time.perf_counter()
-    count = read(sql)
+    count = 0
+    series: list[list[float]] = []  # [rows read, RSS growth MiB]
+    for size in batch_sizes(c.stream_sql(rows)):
+        count += size
+        if count >= step * (len(series) + 1):
+            series.append([count, round((c.rss_bytes()[0] - before) / MIB, 2)])
     seconds = time.perf_counter() - began
     _, peak = c.rss_bytes()
     conn.close()

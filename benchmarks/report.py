@@ -89,17 +89,30 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def plot_failover(result: dict[str, Any], out: Path) -> bool:
-    """One row per trial: each query a bar from its start to its end, around the fault."""
+def _pyplot() -> Any:
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return False
+        return None
+    return plt
+
+
+def _save(plt: Any, fig: Any, out: Path) -> bool:
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def plot_failover(result: dict[str, Any], out: Path) -> bool:
+    """One row per trial: each query a bar from its start to its end, around the fault."""
+    plt = _pyplot()
     trials = result.get("details", {}).get("trials", [])
-    if not trials:
+    if plt is None or not trials:
         return False
     clients = ["prestoha", "haproxy"]
     fig, axes = plt.subplots(len(clients), 1, figsize=(10, 5), sharex=True)
@@ -127,22 +140,7 @@ def plot_failover(result: dict[str, Any], out: Path) -> bool:
     axes[0].legend(handles=handles, loc="upper right", fontsize=8, ncol=4)
     axes[-1].set_xlabel("seconds after the fault (dashed line); | = first success on another node")
     fig.suptitle(f"{result['id']} {result['name']}: {result['config'].get('fault', '')}")
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return True
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    return plt
+    return _save(plt, fig, out)
 
 
 def plot_slow_node(result: dict[str, Any], out: Path, window: int = 50) -> bool:
@@ -171,11 +169,7 @@ def plot_slow_node(result: dict[str, Any], out: Path, window: int = 50) -> bool:
         ax.legend(loc="upper right", fontsize=8)
     axes[-1, 0].set_xlabel("query")
     fig.suptitle(f"{result['id']} {result['name']}: where the queries went")
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return True
+    return _save(plt, fig, out)
 
 
 def plot_memory(results: list[dict[str, Any]], out: Path) -> bool:
@@ -199,11 +193,7 @@ def plot_memory(results: list[dict[str, Any]], out: Path) -> bool:
     ax.set_ylabel("RSS above the start (MiB)")
     ax.legend(fontsize=7, ncol=2)
     fig.suptitle("B4 memory: RSS while streaming (dashed: 64 MiB)")
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return True
+    return _save(plt, fig, out)
 
 
 START = "<!-- results: written by python -m benchmarks.report -->"
