@@ -129,8 +129,6 @@ class Execution:
         #: Where the running fetch call began (rows handed, page, position): rows taken
         #: into a batch it has not returned yet can be taken again from a new attempt.
         self._mark: tuple[int, Page | None, int] | None = None
-        #: Set when a failover went back to ``_mark``: the batch being built starts over.
-        self._rewound = False
 
     # -- the public face ------------------------------------------------------------------
 
@@ -184,11 +182,11 @@ class Execution:
 
     def fetchmany(self, size: int) -> list[Any]:
         out: list[Any] = []
-        self._mark, self._rewound = (self._handed, self._page, self._pos), False
+        start = self._handed
+        self._mark = (start, self._page, self._pos)
         try:
             while len(out) < size and self._more(out):
-                if self._rewound:
-                    self._rewound = False
+                if self._handed < start + len(out):  # a failover went back to ``start``
                     out.clear()
                 page = self._page
                 assert page is not None
@@ -204,11 +202,11 @@ class Execution:
         # No partial result here: an error ends the query, and a caller of fetchall()
         # would take a shortened list for the whole answer.
         out: list[Any] = []
-        self._mark, self._rewound = (self._handed, self._page, self._pos), False
+        start = self._handed
+        self._mark = (start, self._page, self._pos)
         try:
             while self._has_rows():
-                if self._rewound:
-                    self._rewound = False
+                if self._handed < start + len(out):  # a failover went back to ``start``
                     out.clear()
                 page = self._page
                 assert page is not None
@@ -311,7 +309,6 @@ class Execution:
         except BaseException:
             self._handed = taken  # the batch built so far is handed out with the error
             raise
-        self._rewound = handed < taken
 
     @staticmethod
     def _digest_at(handed: int, page: Page | None, pos: int) -> Any:
