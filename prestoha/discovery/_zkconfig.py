@@ -188,6 +188,25 @@ class _Redactor(logging.Filter):
 _REDACTOR = _Redactor()
 
 
+class _QuietUnlessAsked(logging.Filter):
+    """Drops kazoo's records below ERROR while nobody set a level on its logger.
+
+    kazoo narrates every reconnect attempt at WARNING; our own loggers report the state
+    changes that matter, once. A filter rather than a level: the logger's level stays the
+    application's to set, and setting any level on it lets kazoo be heard.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self._logger = logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or self._logger.level != logging.NOTSET
+
+
+_QUIET = _QuietUnlessAsked(logging.getLogger(KAZOO_LOGGER))
+
+
 def make_client(
     hosts: ZkHosts,
     *,
@@ -201,14 +220,11 @@ def make_client(
     from kazoo.retry import KazooRetry
 
     kazoo_log = logging.getLogger(KAZOO_LOGGER)
-    if _REDACTOR not in kazoo_log.filters:
-        kazoo_log.addFilter(_REDACTOR)
+    for own in (_REDACTOR, _QUIET):
+        if own not in kazoo_log.filters:
+            kazoo_log.addFilter(own)
     if auth is not None:
         _REDACTOR.secrets.add(auth.password)
-    if kazoo_log.level == logging.NOTSET:
-        # kazoo narrates every reconnect attempt at WARNING; our own loggers report the
-        # state changes that matter, once. Set a level on this logger to hear kazoo.
-        kazoo_log.setLevel(logging.ERROR)
     return KazooClient(
         hosts=hosts.connect_string,
         timeout=session_timeout,

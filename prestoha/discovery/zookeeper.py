@@ -213,6 +213,15 @@ class ZooKeeperDiscovery:
         """The root path."""
         return self._session.paths.root
 
+    @property
+    def session_id(self) -> int | None:
+        """The id of the ZooKeeper session this discovery shares, None before it connected.
+
+        It stays the same across a move to another ensemble node and changes only when the
+        session expired and a new one was made.
+        """
+        return self._session.session_id()
+
     def topology(self) -> Topology:
         """The latest known topology (``stale`` while ZooKeeper is unreachable)."""
         raw = self._session.view()

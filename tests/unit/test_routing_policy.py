@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
-from prestoha._routing_policy import validate_mode
 from prestoha.errors import ConfigurationError
-from prestoha.routing import HedgePolicy, RoutingPolicy
+from prestoha.routing import (
+    ROUTING_MODES,
+    HedgePolicy,
+    Router,
+    RoutingMode,
+    RoutingPolicy,
+    validate_mode,
+)
 
 
 def test_routing_defaults_follow_the_anchors() -> None:
@@ -122,3 +128,19 @@ def test_validate_mode() -> None:
             validate_mode(bad)
         assert info.value.option == "routing"
         assert info.value.accepted is not None and "leader-preferred" in info.value.accepted
+
+
+def test_routing_mode_is_a_str_enum_that_reads_as_its_value() -> None:
+    assert [m.value for m in RoutingMode] == ["leader", "any", "leader-preferred"]
+    assert ROUTING_MODES == ("leader", "any", "leader-preferred")
+    assert RoutingMode.LEADER_PREFERRED == "leader-preferred"
+    assert validate_mode("leader") is RoutingMode.LEADER
+    assert validate_mode(RoutingMode.ANY) is RoutingMode.ANY
+    assert f"{RoutingMode.ANY}" == str(RoutingMode.ANY) == "any"
+
+
+@pytest.mark.parametrize("mode", [RoutingMode.LEADER, "leader"])
+def test_the_router_takes_a_mode_as_enum_or_string(mode: RoutingMode | str) -> None:
+    router = Router()
+    assert router.select(["a", "b"], mode, "b") == "b"
+    assert router.select(["a", "b"], mode, "b", exclude={"b"}) is None

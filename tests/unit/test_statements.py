@@ -5,23 +5,23 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import threading
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prestoha import statements
-from prestoha.statements import Classification, StatementKind, classify
+from prestoha.statements import Classification, StatementKind, cache_clear, cache_info, classify
 
 READ, SESSION, WRITE = StatementKind.READ, StatementKind.SESSION, StatementKind.WRITE
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
-    statements._cached.cache_clear()
+    cache_clear()
     yield
-    statements._cached.cache_clear()
+    cache_clear()
 
 
 def test_classification_is_a_frozen_value() -> None:
@@ -160,10 +160,10 @@ def test_reasons_do_not_quote_the_sql() -> None:
 
 
 def test_plain_queries_never_reach_sqlglot(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_sqlglot(sql: str) -> Classification:
-        raise AssertionError(f"sqlglot consulted for {sql!r}")
+    import sqlglot
 
-    monkeypatch.setattr(statements, "_sqlglot_opinion", no_sqlglot)
+    consulted: list[str] = []
+    monkeypatch.setattr(sqlglot, "parse", lambda sql, **kwargs: consulted.append(sql) or [])
     for sql in (
         "SELECT 1",
         "(SELECT 1) UNION (VALUES 2)",
@@ -173,6 +173,7 @@ def test_plain_queries_never_reach_sqlglot(monkeypatch: pytest.MonkeyPatch) -> N
         "EXPLAIN ANALYZE WITH a AS (SELECT 1) TABLE a",
     ):
         assert classify(sql).kind is READ
+    assert consulted == []
 
 
 @pytest.mark.parametrize(
@@ -200,29 +201,92 @@ def test_sqlglot_warnings_are_not_logged(caplog: pytest.LogCaptureFixture) -> No
     assert "someone else's warning" in caplog.text
 
 
-def test_a_flaw_in_the_classifier_gives_write(
+def test_sqlglot_logging_is_left_as_it_was_found() -> None:
+    sqlglot_log = logging.getLogger("sqlglot")
+    filters, level = list(sqlglot_log.filters), sqlglot_log.level
+    assert classify("WITH a AS MATERIALIZED (SELECT 1) SHOW TABLES").kind is WRITE
+    assert (sqlglot_log.filters, sqlglot_log.level) == (filters, level)
+
+
+def test_parsing_in_one_thread_does_not_silence_another(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(sql: str, ctx: object, depth: int) -> Classification:
+    import sqlglot
+
+    parsing, spoken = threading.Event(), threading.Event()
+
+    def slow_parse(sql: str, **kwargs: object) -> list[object]:
+        logging.getLogger("sqlglot").warning("inside: %s", sql)
+        parsing.set()
+        assert spoken.wait(5)
+        return []
+
+    monkeypatch.setattr(sqlglot, "parse", slow_parse)
+    filters = list(logging.getLogger("sqlglot").filters)
+    caplog.set_level(logging.DEBUG, logger="sqlglot")
+    worker = threading.Thread(target=classify, args=("WITH a AS MATERIALIZED (SELECT 7) TABLE a",))
+    worker.start()
+    assert parsing.wait(5)
+    logging.getLogger("sqlglot").warning("another thread speaks")
+    spoken.set()
+    worker.join(5)
+    messages = [r.getMessage() for r in caplog.records if r.name == "sqlglot"]
+    assert messages == ["another thread speaks"]
+    assert logging.getLogger("sqlglot").filters == filters
+
+
+@pytest.mark.parametrize(
+    ("sql", "understood"),
+    [
+        ("SELECT 1", True),
+        ("INSERT INTO t VALUES (1)", True),
+        ("FROBNICATE t", False),
+        ("SET FOO", False),
+        ("SELECT 'open", False),
+        ("EXPLAIN FROBNICATE t", False),
+        ("EXPLAIN", False),
+        ("EXECUTE IMMEDIATE 'FROBNICATE t'", True),
+        ("WITH a AS MATERIALIZED (SELECT 1) SELECT FROM", False),
+    ],
+)
+def test_what_is_not_understood_says_so(sql: str, understood: bool) -> None:
+    result = classify(sql)
+    assert result.understood is understood, result.reason
+    if not understood:
+        assert result.kind is WRITE
+
+
+def test_explain_of_what_is_not_understood_is_that_verdict() -> None:
+    assert classify("EXPLAIN FROBNICATE t") == classify("FROBNICATE t")
+    assert classify("EXPLAIN EXECUTE IMMEDIATE 'FROBNICATE t'").kind is READ
+
+
+class _Flawed(str):
+    """A str whose slicing fails: a stand-in for a flaw anywhere in the classifier."""
+
+    def __getitem__(self, key: object) -> str:
         raise IndexError("flaw")
 
-    monkeypatch.setattr(statements, "_text", broken)
-    assert classify("SELECT 1").kind is WRITE
-    assert classify("SELECT 2" + " " * 70_000).kind is WRITE
+
+def test_a_flaw_in_the_classifier_gives_write(caplog: pytest.LogCaptureFixture) -> None:
+    assert classify("PREPARE p FROM SELECT 0").kind is SESSION
+    assert classify(_Flawed("PREPARE p FROM SELECT 1")).kind is WRITE
+    assert classify(_Flawed("PREPARE p FROM SELECT 2" + " " * 70_000)).kind is WRITE
+    assert classify(_Flawed("PREPARE p FROM SELECT 2")).reason == "internal error while classifying"
     assert "treating it as a write" in caplog.text
 
 
 def test_results_are_cached() -> None:
     classify("SELECT 42")
-    before = statements._cached.cache_info().hits
+    before = cache_info().hits
     assert classify("SELECT 42").kind is READ
-    assert statements._cached.cache_info().hits == before + 1
+    assert cache_info().hits == before + 1
 
 
 def test_very_long_texts_are_classified_without_caching() -> None:
     sql = "SELECT " + ", ".join(f"c{i}" for i in range(20_000)) + " FROM t"
     assert classify(sql).kind is READ
-    assert statements._cached.cache_info().currsize == 0
+    assert cache_info().currsize == 0
     assert classify(sql + "; DROP TABLE t").kind is WRITE
 
 

@@ -113,3 +113,26 @@ def test_kazoo_log_records_never_carry_the_password(caplog: pytest.LogCaptureFix
     texts = [r.getMessage() for r in caplog.records]
     assert len(texts) == 2 and not any("hunter22" in t for t in texts), texts
     assert "auth='***'" in texts[0]
+
+
+def test_kazoo_is_quiet_below_error_until_a_level_is_set(
+    caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+) -> None:
+    import logging
+
+    from prestoha.discovery._zkconfig import KAZOO_LOGGER, make_client
+
+    kazoo_log = logging.getLogger(KAZOO_LOGGER)
+    previous = kazoo_log.level
+    kazoo_log.setLevel(logging.NOTSET)  # as an application that never configured it
+    request.addfinalizer(lambda: kazoo_log.setLevel(previous))
+    make_client(parse_hosts("127.0.0.1:1"), session_timeout=4)
+    assert kazoo_log.level == logging.NOTSET  # the level stays the application's to set
+    caplog.set_level(logging.DEBUG)
+    kazoo_log.warning("reconnecting, attempt 7")
+    kazoo_log.error("kazoo is broken")
+    assert [r.getMessage() for r in caplog.records] == ["kazoo is broken"]
+    caplog.clear()
+    caplog.set_level(logging.WARNING, logger=KAZOO_LOGGER)
+    kazoo_log.warning("reconnecting, attempt 8")
+    assert [r.getMessage() for r in caplog.records] == ["reconnecting, attempt 8"]

@@ -12,60 +12,36 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 import requests
 
-from prestoha._workers import submit
+from prestoha.cluster._coordinator import Coordinator
+from prestoha.cluster._prober import Prober
 from prestoha.discovery import Discovery, Topology
-from prestoha.errors import ConfigurationError
-from prestoha.routing import HedgePolicy, InFlight, Router, RoutingPolicy
+from prestoha.routing import (
+    HedgePolicy,
+    InFlight,
+    Router,
+    RoutingMode,
+    RoutingPolicy,
+    validate_mode,
+)
 
-__all__ = ["Cluster", "Coordinator", "Mode"]
+__all__ = ["HANG_CHECK_TIMEOUT", "Cluster", "reset_shared"]
 
 log = logging.getLogger("prestoha.cluster")
-
-Mode = Literal["leader", "any", "leader-preferred"]
 
 #: Seconds (connect, read) a hung-coordinator check waits for ``/v1/info``.
 HANG_CHECK_TIMEOUT = (0.5, 0.5)
 
+# The clusters shared in this process: key -> (cluster, users). See Cluster.shared.
+_shared: dict[Hashable, tuple[Cluster, int]] = {}
+_shared_lock = threading.Lock()
+
 
 def _is_timeout(exc: BaseException) -> bool:
     return isinstance(exc, requests.exceptions.Timeout)
-
-
-MODES: tuple[str, ...] = ("leader", "any", "leader-preferred")
-
-
-@dataclass(frozen=True)
-class Coordinator:
-    """A coordinator by its node id and URI (``http://host:port``)."""
-
-    node_id: str
-    uri: str
-    scheme: str
-    host: str
-    port: int
-    zone: str | None = None
-
-    @classmethod
-    def from_uri(cls, node_id: str, uri: str, zone: str | None = None) -> Coordinator:
-        """Parse ``uri``; a malformed one raises ``ConfigurationError``."""
-        try:
-            parts = urlsplit(uri)
-            port = parts.port
-        except ValueError as exc:
-            raise ConfigurationError("coordinator uri", f"{uri!r} is malformed: {exc}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigurationError(
-                "coordinator uri", f"{uri!r} is not a coordinator URI", "http(s)://host[:port]"
-            )
-        if port is None:
-            port = 443 if parts.scheme == "https" else 8080
-        return cls(node_id, uri.rstrip("/"), parts.scheme, parts.hostname, port, zone)
 
 
 class Cluster:
@@ -75,9 +51,6 @@ class Cluster:
     (peak EWMA of submit round trips), in-flight queries, failures and ejections.
     """
 
-    _registry: ClassVar[dict[Hashable, tuple[Cluster, int]]] = {}
-    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
-
     def __init__(
         self,
         discovery: Discovery,
@@ -85,7 +58,7 @@ class Cluster:
         policy: RoutingPolicy | None = None,
         hedge: HedgePolicy | None = None,
         probe_interval: float | None = None,
-        mode: str = "any",
+        mode: RoutingMode | str = RoutingMode.ANY,
         verify: bool | str = True,
     ) -> None:
         self.discovery = discovery
@@ -99,7 +72,13 @@ class Cluster:
         self._verify = verify
         self._prober: Prober | None = None
         if probe_interval is not None:
-            self._prober = Prober(self, probe_interval, leader_only=mode == "leader", verify=verify)
+            self._prober = Prober(
+                self.router,
+                discovery.topology,
+                probe_interval,
+                leader_only=validate_mode(mode) is RoutingMode.LEADER,
+                verify=verify,
+            )
             self._prober.start()
 
     @classmethod
@@ -108,45 +87,49 @@ class Cluster:
     ) -> Cluster:
         """The process-wide cluster for ``key``, made on first use with ``settings`` (the
         keyword arguments of the constructor); pair with :meth:`release`."""
-        with cls._registry_lock:
-            entry = cls._registry.get(key)
+        with _shared_lock:
+            entry = _shared.get(key)
             if entry is not None:
                 cluster, users = entry
-                cls._registry[key] = (cluster, users + 1)
+                _shared[key] = (cluster, users + 1)
                 return cluster
             cluster = cls(make_discovery(), **settings)
             cluster._key = key
-            cls._registry[key] = (cluster, 1)
+            _shared[key] = (cluster, 1)
             return cluster
 
     @classmethod
     def all(cls) -> list[Cluster]:
         """Every cluster in use in this process (for metrics and status)."""
-        with cls._registry_lock:
-            return [cluster for cluster, _users in cls._registry.values()]
+        with _shared_lock:
+            return [cluster for cluster, _users in _shared.values()]
 
     def release(self) -> None:
         """Give back one user's share; the last one closes discovery."""
-        with Cluster._registry_lock:
-            entry = Cluster._registry.get(self._key) if self._key is not None else None
+        with _shared_lock:
+            entry = _shared.get(self._key) if self._key is not None else None
             if entry is None:
                 last = True
             else:
                 cluster, users = entry
                 last = users <= 1
                 if last:
-                    del Cluster._registry[self._key]
+                    del _shared[self._key]
                 else:
-                    Cluster._registry[self._key] = (cluster, users - 1)
+                    _shared[self._key] = (cluster, users - 1)
         if last:
-            if self._prober is not None:
-                self._prober.stop()
-            self._unsubscribe()
-            self.discovery.close()
+            self._close()
+
+    def _close(self) -> None:
+        if self._prober is not None:
+            self._prober.stop()
+        self._unsubscribe()
+        self.discovery.close()
 
     # -- topology ---------------------------------------------------------------------
 
     def topology(self) -> Topology:
+        """The latest topology discovery knows."""
         return self.discovery.topology()
 
     def _on_topology(self, topology: Topology) -> None:
@@ -160,13 +143,14 @@ class Cluster:
         self.router.set_members(m.uri for m in topology.members)
 
     def acquire(
-        self, mode: str, exclude: frozenset[str] = frozenset()
+        self, mode: RoutingMode | str, exclude: frozenset[str] = frozenset()
     ) -> tuple[Coordinator, InFlight] | None:
         """A coordinator for the next attempt in ``mode``, counted in flight until the
         returned token is given to :meth:`done`; None when there is none right now."""
+        mode = validate_mode(mode)
         topo = self.discovery.topology()
         leader = topo.leader
-        if mode == "leader":
+        if mode is RoutingMode.LEADER:
             # Only a dead leader (refused, silent) is left out: failures that would eject a
             # node elsewhere (503s, errors) do not make another node the leader.
             if leader is None or leader.uri in exclude or self.is_dead(leader.uri):
@@ -182,7 +166,7 @@ class Cluster:
             candidates.append(leader.uri)
         token = self.router.acquire(
             candidates,
-            "leader-preferred" if mode == "leader-preferred" else "any",
+            mode,
             leader.uri if leader else None,
             exclude=exclude,
             zones={m.uri: m.zone for m in topo.members},
@@ -200,7 +184,7 @@ class Cluster:
         self.router.end(token)
 
     def wait_for(
-        self, mode: str, exclude: frozenset[str], deadline: float
+        self, mode: RoutingMode | str, exclude: frozenset[str], deadline: float
     ) -> tuple[Coordinator, InFlight] | None:
         """As :meth:`acquire`, waiting until ``deadline`` (monotonic) for a coordinator."""
         while True:
@@ -266,15 +250,16 @@ class Cluster:
                 with self._lock:
                     self._checking.discard(coordinator.uri)
 
-        submit(check)
+        # rare (a query waited a second and more) and short: a thread of its own is cheap
+        threading.Thread(target=check, name="prestoha-hang-check", daemon=True).start()
 
-    def should_abandon(self, coordinator: Coordinator, mode: str) -> bool:
+    def should_abandon(self, coordinator: Coordinator, mode: RoutingMode | str) -> bool:
         """Whether a read waiting on ``coordinator`` should give up and go elsewhere: the node
         is dead (an ejection for failures only keeps new queries away), or in ``leader``
         mode another node leads now."""
         if self.is_dead(coordinator.uri):
             return True
-        if mode != "leader":
+        if validate_mode(mode) is not RoutingMode.LEADER:
             return False
         topo = self.discovery.topology()
         return topo.leader is not None and topo.leader.uri != coordinator.uri
@@ -312,77 +297,16 @@ def _changed_since(seen: Topology) -> Callable[[Topology], bool]:
     return lambda t: t.version != seen.version
 
 
-class Prober:
-    """One background thread per cluster that asks each coordinator ``GET /v1/info``.
+def reset_shared() -> int:
+    """Close every cluster shared in this process and forget them; returns how many.
 
-    Its round trips feed the latency estimates (a long-poll GET would say nothing about a
-    node), a good answer brings an ejected node back after its ejection time, and a
-    refused connection marks a node down before any query has to find out. In ``leader``
-    mode only the leader is probed: the others take no queries anyway. A node marked down
-    that answers a probe is back in service at once.
+    For test fixtures: after it, :meth:`Cluster.shared` makes new clusters, with fresh
+    health, whatever earlier tests left behind. Connections still using a closed cluster
+    must not be used again.
     """
-
-    def __init__(
-        self, cluster: Cluster, interval: float, *, leader_only: bool, verify: bool | str
-    ) -> None:
-        self._cluster = cluster
-        self._interval = interval
-        self._leader_only = leader_only
-        self._stop = threading.Event()
-        self._session = requests.Session()
-        self._session.verify = verify
-        self._thread = threading.Thread(target=self._run, name="prestoha-prober", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(self._interval + 2.0)
-        self._session.close()
-
-    def _targets(self) -> list[str]:
-        topo = self._cluster.discovery.topology()
-        if self._leader_only:
-            return [topo.leader.uri] if topo.leader else []
-        return [m.uri for m in topo.members]
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            for uri in self._targets():
-                if self._stop.is_set():
-                    return
-                self.probe(uri)
-
-    def probe(self, uri: str) -> bool:
-        """Ask one coordinator; True when it answered that it is ready."""
-        router = self._cluster.router
-        started = time.monotonic()
-        try:
-            answer = self._session.get(
-                f"{uri}/v1/info", timeout=(1.0, max(1.0, min(self._interval, 5.0)))
-            )
-            info = answer.json() if answer.status_code == 200 else {}
-        except requests.exceptions.ConnectionError as exc:
-            if not isinstance(exc, requests.exceptions.ConnectTimeout):
-                router.mark_down(uri)
-                return False
-            router.record_failure(uri)
-            return False
-        except (requests.exceptions.RequestException, ValueError):
-            router.record_failure(uri)
-            return False
-        ready = isinstance(info, dict) and info.get("starting") is False
-        if not ready:
-            router.record_failure(uri)
-            return False
-        router.observe_latency(uri, time.monotonic() - started)
-        snap = router.snapshot().get(uri)
-        if snap is not None and snap.state == "down":
-            # It was marked down for a refused or silent connection, and answers again (a
-            # restart, a paused process resumed): without this, a leader that came back
-            # before its agent noticed anything would stay out for the whole ejection.
-            router.reinstate(uri)
-            log.info("coordinator %s answers again: back in service", uri)
-        router.record_success(uri)
-        return True
+    with _shared_lock:
+        clusters = [cluster for cluster, _users in _shared.values()]
+        _shared.clear()
+    for cluster in clusters:
+        cluster._close()
+    return len(clusters)

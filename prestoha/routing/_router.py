@@ -31,29 +31,13 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from prestoha._routing_health import NodeHealth, NodeState
-from prestoha._routing_hedge import HedgeBudget, LatencyQuantiles
-from prestoha._routing_policy import (
-    ROUTING_MODES,
-    HedgePolicy,
-    RoutingMode,
-    RoutingPolicy,
-    validate_mode,
-)
-from prestoha._routing_select import pick
+from prestoha.routing._health import NodeHealth, NodeState
+from prestoha.routing._hedge import HedgeBudget, LatencyQuantiles
+from prestoha.routing._mode import RoutingMode, validate_mode
+from prestoha.routing._policy import HedgePolicy, RoutingPolicy
+from prestoha.routing._select import pick
 
-__all__ = [
-    "ROUTING_MODES",
-    "HedgeBudget",
-    "HedgePolicy",
-    "InFlight",
-    "LatencyQuantiles",
-    "NodeSnapshot",
-    "NodeState",
-    "Router",
-    "RoutingMode",
-    "RoutingPolicy",
-]
+__all__ = ["InFlight", "NodeSnapshot", "Router"]
 
 logger = logging.getLogger("prestoha.routing")
 
@@ -225,7 +209,7 @@ class Router:
     def select(
         self,
         candidates: Iterable[str],
-        mode: RoutingMode = "any",
+        mode: RoutingMode | str = RoutingMode.ANY,
         leader: str | None = None,
         *,
         exclude: Collection[str] = (),
@@ -249,7 +233,7 @@ class Router:
     def acquire(
         self,
         candidates: Iterable[str],
-        mode: RoutingMode = "any",
+        mode: RoutingMode | str = RoutingMode.ANY,
         leader: str | None = None,
         *,
         exclude: Collection[str] = (),
@@ -358,7 +342,7 @@ class Router:
     def _select(
         self,
         candidates: Iterable[str],
-        mode: str,
+        mode: RoutingMode | str,
         leader: str | None,
         exclude: Collection[str],
         zones: Mapping[str, str | None] | None,
@@ -372,10 +356,10 @@ class Router:
             self._members = frozenset(nodes)
         if leader is not None:
             _check_node(leader)
-        if mode == "leader":
+        if mode is RoutingMode.LEADER:
             return leader if leader is not None and leader not in exclude else None
         if (
-            mode == "leader-preferred"
+            mode is RoutingMode.LEADER_PREFERRED
             and leader is not None
             and leader not in exclude
             and self._health(leader, now).eligible(now)

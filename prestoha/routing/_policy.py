@@ -16,24 +16,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 from prestoha.errors import ConfigurationError
 
-__all__ = ["ROUTING_MODES", "HedgePolicy", "RoutingMode", "RoutingPolicy", "validate_mode"]
-
-RoutingMode = Literal["leader", "leader-preferred", "any"]
-ROUTING_MODES: Final[tuple[str, ...]] = get_args(RoutingMode)
+__all__ = ["HedgePolicy", "RoutingPolicy"]
 
 HedgeQuantile = Literal["p90", "p95", "p99"]
 _QUANTILES: Final[dict[str, float]] = {"p90": 0.90, "p95": 0.95, "p99": 0.99}
-
-
-def validate_mode(mode: object) -> RoutingMode:
-    """Return ``mode`` if it is a routing mode, else raise :class:`ConfigurationError`."""
-    if isinstance(mode, str) and mode in ROUTING_MODES:
-        return mode  # type: ignore[return-value]
-    raise ConfigurationError("routing", f"unknown routing mode {mode!r}", ", ".join(ROUTING_MODES))
 
 
 def _number(

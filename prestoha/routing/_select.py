@@ -6,8 +6,8 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 
-from prestoha._routing_health import NodeHealth
-from prestoha._routing_policy import RoutingPolicy
+from prestoha.routing._health import NodeHealth
+from prestoha.routing._policy import RoutingPolicy
 
 __all__ = ["pick"]
 

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
-from prestoha._routing_policy import RoutingPolicy
+from prestoha.routing._policy import RoutingPolicy
 
 __all__ = ["NodeHealth", "NodeState", "PeakEwma"]
 
