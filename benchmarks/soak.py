@@ -89,9 +89,9 @@ def _fd_targets() -> collections.Counter[str]:
 def _idle_timeout() -> float:
     """How long prestoha keeps an idle fetch thread for the next query (30 s if unknown)."""
     try:
-        from prestoha import _workers
+        from prestoha.execution import FETCHER_IDLE_TIMEOUT
 
-        return float(_workers.IDLE_TIMEOUT)
+        return float(FETCHER_IDLE_TIMEOUT)
     except (ImportError, AttributeError):
         return 30.0
 

@@ -92,3 +92,9 @@ __all__ = [
     "paramstyle",
     "threadsafety",
 ]
+
+# The namespace holds the public names and the public subpackages only: the private
+# modules imported on the way in are reachable by their full names, not from here.
+for _name in [n for n in vars() if n.startswith("_") and not n.startswith("__")]:
+    del vars()[_name]
+del _name, annotations

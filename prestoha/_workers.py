@@ -12,9 +12,9 @@ import queue
 import threading
 from collections.abc import Callable
 
-__all__ = ["WorkerPool", "busy", "submit"]
+__all__ = ["IDLE_TIMEOUT", "WorkerPool", "busy", "submit", "threads"]
 
-log = logging.getLogger("prestoha.execution")
+log = logging.getLogger("prestoha.execution")  # the fetchers are the execution's
 
 #: Seconds an idle thread waits for another task before it exits.
 IDLE_TIMEOUT = 30.0
@@ -85,6 +85,11 @@ _fetchers = WorkerPool("prestoha-fetch")
 def busy() -> int:
     """Background threads running a fetch or a cancel now."""
     return _fetchers.busy
+
+
+def threads() -> int:
+    """Background threads alive, busy or idle."""
+    return _fetchers.threads
 
 
 def submit(task: Callable[[], None]) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "Attempt",
@@ -97,6 +98,19 @@ class Error(Exception):
         self.attempts: tuple[Attempt, ...] = tuple(attempts)
         self.message = message
         super().__init__(_with_attempts(message, self.attempts))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments that ``args`` does not hold: rebuild from
+        # the attributes, so errors cross process boundaries (multiprocessing, celery).
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[Error], args: tuple[Any, ...], state: dict[str, Any]) -> Error:
+    """An error of class ``cls`` with the given ``args`` and attributes (for pickle)."""
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
 
 
 class InterfaceError(Error):

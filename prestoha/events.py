@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Listener", "emit", "subscribe"]
+__all__ = ["Listener", "emit", "reset", "subscribe"]
 
 log = logging.getLogger("prestoha.events")
 
@@ -65,3 +65,9 @@ def emit(event: str, **fields: Any) -> None:
             listener(event, **fields)
         except Exception:
             log.exception("an event listener failed on %s; ignored", event)
+
+
+def reset() -> None:
+    """Unsubscribe every listener (for test fixtures: each test starts with none)."""
+    with _lock:
+        _listeners.clear()

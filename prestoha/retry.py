@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tenacity import RetryCallState, wait_exponential, wait_random
 
-from prestoha.errors import ConfigurationError
+from prestoha.errors import Attempt, ConfigurationError
 
 __all__ = ["RetryPolicy"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     """The pause between two attempts of one query, and how many attempts it may have.
 
     Whether a failure may be retried at all is not this policy's business: the failure
     taxonomy decides that (a write lost mid-run is never retried). This only spaces out
-    the attempts that are allowed, and ``failover_timeout`` bounds them all.
+    the attempts that are allowed, and ``failover_timeout`` bounds them all. The policy
+    keeps no count of its own: it reads the query's history, the attempts in
+    ``error.attempts`` (``cursor.attempts``), where every failure is recorded once.
+    Arguments are keyword-only.
 
     >>> RetryPolicy(max_attempts=5, backoff_initial=0.1).wait(3)  # doctest: +SKIP
     0.43
@@ -71,3 +75,15 @@ class RetryPolicy:
         state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
         state.attempt_number = max(1, failures)
         return min(float(waiter(state)), self.backoff_max + self.jitter)
+
+    def failures(self, history: Sequence[Attempt]) -> int:
+        """Failed attempts in ``history``."""
+        return sum(1 for attempt in history if attempt.error)
+
+    def exhausted(self, history: Sequence[Attempt]) -> bool:
+        """Whether ``history`` used up ``max_attempts``."""
+        return self.failures(history) >= self.max_attempts
+
+    def backoff(self, history: Sequence[Attempt]) -> float:
+        """Seconds to pause before the attempt that follows ``history``."""
+        return self.wait(self.failures(history))

@@ -33,7 +33,7 @@ from trino.auth import (
     OAuth2Authentication,
 )
 
-from prestoha._options import parse_options
+from prestoha.dbapi.options import parse_options
 from prestoha.errors import ConfigurationError
 from prestoha.retry import RetryPolicy
 from prestoha.routing import HedgePolicy, RoutingPolicy

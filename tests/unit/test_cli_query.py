@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from prestoha import errors
 from prestoha._cli_output import progress_text
 from prestoha._cli_query import CONNECT_OPTIONS, connect_kwargs, error_line, query
-from prestoha._options import Options, parse_options
 from prestoha.cli import cli
+from prestoha.dbapi.options import Options, parse_options
 
 
 def test_every_connect_option_of_the_command_is_a_connect_keyword() -> None:

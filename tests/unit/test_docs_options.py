@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from prestoha._cli_query import CONNECT_OPTIONS, query
-from prestoha._options import Options
+from prestoha.dbapi.options import Options
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from prestoha import ConfigurationError
-from prestoha._options import parse_options
+from prestoha.dbapi.options import parse_options
 from prestoha.retry import RetryPolicy
 
 
@@ -129,7 +129,7 @@ def test_auth_to_a_bare_host_is_plain_http_and_refused() -> None:
 
 
 def test_prefetch_in_rows_or_bytes() -> None:
-    from prestoha.paging import PrefetchLimit
+    from prestoha.execution import PrefetchLimit
 
     assert parse_options({"zk": "z"}).prefetch == PrefetchLimit(bytes=4 * 1024**2)
     assert parse_options({"zk": "z", "prefetch": 50_000}).prefetch == PrefetchLimit(rows=50_000)

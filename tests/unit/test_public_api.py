@@ -54,6 +54,20 @@ def test_all_is_exactly_the_intended_public_names() -> None:
         assert hasattr(prestoha, name), name
 
 
+def test_the_namespace_holds_the_public_names_and_subpackages_only() -> None:
+    import types
+
+    extra = {
+        name
+        for name, value in vars(prestoha).items()
+        if not (name.startswith("__") and name.endswith("__")) and name not in INTENDED
+    }
+    modules = {name for name in extra if isinstance(vars(prestoha)[name], types.ModuleType)}
+    assert extra == modules, f"not public: {sorted(extra - modules)}"
+    private = sorted(name for name in modules if name.startswith("_"))
+    assert not private, f"private modules in the namespace: {private}"
+
+
 def test_pep249_globals() -> None:
     assert prestoha.apilevel == "2.0"
     assert prestoha.threadsafety == 2

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import prestoha
-from prestoha import _workers
+from prestoha.execution import busy_fetchers
 from prestoha.testing._local_processes import CoordinatorProcess
 
 pytestmark = pytest.mark.integration
@@ -48,7 +48,7 @@ def _canceled(coordinator: CoordinatorProcess, query_id: str) -> bool:
 
 def _fetch_threads() -> int:
     """Threads fetching or cancelling now (finished ones idle a while for reuse)."""
-    return _workers.busy()
+    return busy_fetchers()
 
 
 def test_reading_part_of_a_huge_result_then_closing_cancels_it(
@@ -122,14 +122,11 @@ def test_prefetch_stays_within_its_bound(coordinator: CoordinatorProcess) -> Non
         cur = c.cursor()
         cur.execute("SELECT orderkey FROM tpch.sf1.orders")
         cur.fetchmany(10)
-        ex = cur._execution
-        assert ex is not None and ex._runner is not None
         time.sleep(1.0)  # give the fetcher every chance to run ahead
-        _, buffered_rows = ex._runner._events.buffered
-        page = ex._page
-        assert page is not None
+        prefetched = cur.prefetched
+        assert prefetched.page_rows > 0
         # never more than the limit plus the one page that crossed it
-        assert buffered_rows < 20_000 + len(page.rows)
+        assert prefetched.rows < 20_000 + prefetched.page_rows
         assert sum(len(b) for b in cur.iter_batches(100_000)) == 1_500_000 - 10
     finally:
         c.close()
@@ -157,15 +154,13 @@ def test_a_prefetch_size_bounds_the_decoded_rows_not_the_bytes_on_the_wire(
         cur = c.cursor()
         cur.execute("SELECT orderkey, comment FROM tpch.sf1.orders")
         cur.fetchmany(10)
-        ex = cur._execution
-        assert ex is not None and ex._runner is not None and ex._page is not None
+        sample = cur.fetchmany(1000)
         time.sleep(1.0)  # give the fetcher every chance to run ahead
-        page = ex._page.rows
-        _, buffered_rows = ex._runner._events.buffered
-        assert buffered_rows > 0
-        per_row = _rows_size(page[:1000]) / 1000
+        prefetched = cur.prefetched
+        assert prefetched.rows > 0
+        per_row = _rows_size(sample) / len(sample)
         # Rows take about four times their JSON as Python objects: counted on the wire,
         # two pages of 1 MB would be buffered here, twice the limit in memory.
-        assert buffered_rows * per_row <= limit + len(page) * per_row
+        assert prefetched.rows * per_row <= limit + prefetched.page_rows * per_row
     finally:
         c.close()

@@ -44,9 +44,7 @@ def _read(uri: str, sql: str, encoding: str | None) -> tuple[tuple[int, str], in
         cur = conn.cursor()
         cur.execute(sql)
         result = _digest(cur)
-        ex = cur._execution
-        assert ex is not None
-        return result, ex.segment_bytes
+        return result, cur.segment_bytes
     finally:
         conn.close()
 
@@ -99,7 +97,6 @@ def test_failover_mid_stream_with_segments(local_cluster: LocalCluster) -> None:
                 h.update(repr(row).encode())
         assert (n, h.hexdigest()) == expected
         assert cur.coordinator != served_by
-        ex = cur._execution
-        assert ex is not None and ex.segment_bytes > 0
+        assert cur.segment_bytes > 0
     finally:
         conn.close()

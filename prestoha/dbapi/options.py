@@ -19,14 +19,16 @@ from typing import Any
 from trino.transaction import IsolationLevel
 
 from prestoha.errors import ConfigurationError
-from prestoha.paging import DEFAULT_PREFETCH, PrefetchLimit
+from prestoha.execution import DEFAULT_PREFETCH, PrefetchLimit, ResumeMode
 from prestoha.retry import RetryPolicy
-from prestoha.routing import HedgePolicy, RoutingPolicy
+from prestoha.routing import HedgePolicy, RoutingMode, RoutingPolicy
 
-__all__ = ["Options", "parse_options"]
+__all__ = ["MODES", "RESUMES", "Options", "parse_options"]
 
-MODES = ("leader", "any", "leader-preferred")
-RESUMES = ("verify", "restart-only", "never")
+#: The values of ``mode``, as text.
+MODES = tuple(mode.value for mode in RoutingMode)
+#: The values of ``resume``, as text.
+RESUMES = tuple(resume.value for resume in ResumeMode)
 
 #: Options of ``trino.dbapi.connect`` that prestoha cannot take, and what to use instead.
 _REFUSED_TRINO = {
@@ -45,7 +47,7 @@ class Options:
     hosts: tuple[str, ...]
     cluster: str
     root: str
-    mode: str
+    mode: RoutingMode
     user: str
     catalog: str | None
     schema: str | None
@@ -65,7 +67,7 @@ class Options:
     connect_timeout: float
     retry: RetryPolicy
     allowed_hosts: tuple[str, ...]
-    resume: str
+    resume: ResumeMode
     isolation_level: IsolationLevel
     legacy_primitive_types: bool
     prefetch: PrefetchLimit
@@ -103,9 +105,9 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         raise ConfigurationError(
             "zk", "no coordinators: give zk= (ZooKeeper hosts) or hosts= (coordinator URLs)"
         )
-    mode = opts.get("mode") or ("leader" if zk else "leader-preferred")
+    mode = opts.get("mode") or (RoutingMode.LEADER if zk else RoutingMode.LEADER_PREFERRED)
     _choice("mode", mode, MODES)
-    resume = opts.get("resume", "verify")
+    resume = opts.get("resume", ResumeMode.VERIFY)
     _choice("resume", resume, RESUMES)
 
     auth = opts.get("auth")
@@ -151,7 +153,7 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         hosts=hosts,
         cluster=_name(opts, "cluster", "default"),
         root=_root(opts.get("root", "/prestoha")),
-        mode=mode,
+        mode=RoutingMode(mode),
         user=_optional_str(opts, "user") or os.environ.get("TRINO_USER") or _login(),
         catalog=_optional_str(opts, "catalog"),
         schema=_optional_str(opts, "schema"),
@@ -171,7 +173,7 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         connect_timeout=_seconds(opts, "connect_timeout", 2.0),
         retry=retry,
         allowed_hosts=tuple(_str_list(opts, "allowed_hosts")),
-        resume=resume,
+        resume=ResumeMode(resume),
         isolation_level=isolation,
         legacy_primitive_types=_bool(opts, "legacy_primitive_types", False),
         prefetch=PrefetchLimit.parse(opts.get("prefetch", DEFAULT_PREFETCH)),

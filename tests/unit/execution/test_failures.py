@@ -8,7 +8,17 @@ import requests
 import trino.exceptions
 
 from prestoha import errors
-from prestoha._taxonomy import FailureKind, Phase, classify, http_status_error
+from prestoha.execution import Cause, FailureKind, Phase, TransportError, classify
+from prestoha.execution._http import cause_of
+
+
+def _failed(exc: requests.exceptions.RequestException) -> TransportError:
+    """What the HTTP transport raises for ``exc``."""
+    return TransportError(cause_of(exc), str(exc))
+
+
+def http_status_error(status: int, body: bytes) -> TransportError:
+    return TransportError(Cause.HTTP_STATUS, status=status, body=body.decode())
 
 
 def _closed_port() -> int:
@@ -19,11 +29,11 @@ def _closed_port() -> int:
     return int(port)
 
 
-def _refused() -> requests.exceptions.ConnectionError:
+def _refused() -> TransportError:
     try:
         requests.get(f"http://127.0.0.1:{_closed_port()}/v1/info", timeout=2)
     except requests.exceptions.ConnectionError as exc:
-        return exc
+        return _failed(exc)
     raise AssertionError("the closed port answered")
 
 
@@ -34,18 +44,18 @@ def _silent_server() -> tuple[socket.socket, int]:
     return srv, srv.getsockname()[1]
 
 
-def _read_timeout() -> requests.exceptions.ReadTimeout:
+def _read_timeout() -> TransportError:
     srv, port = _silent_server()
     try:
         requests.get(f"http://127.0.0.1:{port}/", timeout=(1, 0.2))
     except requests.exceptions.ReadTimeout as exc:
-        return exc
+        return _failed(exc)
     finally:
         srv.close()
     raise AssertionError("the silent server answered")
 
 
-def _reset_mid_response() -> requests.exceptions.RequestException:
+def _reset_mid_response() -> TransportError:
     srv, port = _silent_server()
 
     def serve() -> None:
@@ -60,7 +70,7 @@ def _reset_mid_response() -> requests.exceptions.RequestException:
     try:
         requests.get(f"http://127.0.0.1:{port}/", timeout=2).content  # noqa: B018
     except requests.exceptions.RequestException as exc:
-        return exc
+        return _failed(exc)
     finally:
         t.join(2)
         srv.close()
@@ -80,10 +90,10 @@ def test_refused_while_running_is_lost() -> None:
     assert f.node_down and not f.nothing_ran
 
 
-def test_unanswered_submit_ran_nothing() -> None:
+def test_unanswered_submit_ran_nothing_and_takes_the_silent_node_out() -> None:
     f = classify(_read_timeout(), Phase.SUBMIT)
     assert f.kind is FailureKind.NOT_RUN and f.nothing_ran
-    assert not f.node_down
+    assert f.node_down
 
 
 def test_unanswered_fetch_is_lost() -> None:
@@ -181,9 +191,58 @@ def test_garbage_answer_is_not_a_crash() -> None:
 
 
 def test_only_a_connection_never_opened_means_the_request_was_not_sent() -> None:
-    from prestoha._taxonomy import request_not_sent
+    assert _refused().cause.never_sent
+    assert not _read_timeout().cause.never_sent
+    assert not _reset_mid_response().cause.never_sent
 
-    assert request_not_sent(_refused())
-    assert not request_not_sent(_read_timeout())
-    assert not request_not_sent(_reset_mid_response())
-    assert not request_not_sent(ValueError("x"))
+
+def test_a_reset_is_not_called_refused() -> None:
+    srv, port = _silent_server()
+
+    def serve() -> None:
+        conn, _ = srv.accept()
+        conn.recv(4096)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        with pytest.raises(requests.exceptions.ConnectionError) as info:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+    finally:
+        t.join(2)
+        srv.close()
+    err = _failed(info.value)
+    assert err.cause is Cause.RESET
+    f = classify(err, Phase.EXECUTE)
+    assert f.reason == "connection reset"
+    assert f.kind is FailureKind.LOST and f.node_down
+
+
+def test_a_name_that_does_not_resolve_is_not_called_refused() -> None:
+    try:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    except socket.gaierror as dns:
+        wrapped = requests.exceptions.ConnectionError("cannot connect")
+        wrapped.__cause__ = dns
+    err = _failed(wrapped)
+    assert err.cause is Cause.UNRESOLVED
+    assert err.cause.never_sent
+    f = classify(err, Phase.SUBMIT)
+    assert f.reason == "name not resolved"
+    assert f.kind is FailureKind.NOT_RUN
+
+
+def test_a_request_that_never_left_after_the_query_began_is_still_lost() -> None:
+    f = classify(_refused(), Phase.EXECUTE)
+    assert f.kind is FailureKind.LOST and not f.nothing_ran
+
+
+def test_failures_carry_no_message_matching() -> None:
+    """The same cause with any message is the same failure."""
+    for detail in ("Connection refused", "no answer", "whatever"):
+        f = classify(TransportError(Cause.NO_ANSWER, detail), Phase.EXECUTE)
+        assert f.reason == "no answer while running" and f.node_down
+        f = classify(TransportError(Cause.CONNECT_TIMEOUT, detail), Phase.EXECUTE)
+        assert not f.node_down

@@ -5,10 +5,9 @@ path, prepared statements and the transaction id all travel in request headers, 
 server asks for changes in response headers (``X-Trino-Set-Catalog``, ``X-Trino-Added-
 Prepare``...). :class:`LogicalSession` holds that state for a prestoha connection, hands
 each attempt a fresh ``trino.client.ClientSession`` carrying it (:meth:`~LogicalSession.
-to_client_session`), and takes the server's changes back, either from the raw response
-headers (:meth:`~LogicalSession.apply_response_headers`, which also understands the
-path and transaction headers the trino client ignores, and the ``X-Presto-`` family) or
-from a ``ClientSession`` the trino client has updated (:meth:`~LogicalSession.absorb`).
+to_client_session`), and takes the server's changes back from the raw response headers
+(:meth:`~LogicalSession.apply_response_headers`, which also understands the path and
+transaction headers the trino client ignores, and the ``X-Presto-`` family).
 
 Open transactions cannot move: ``transaction_id`` and ``pinned_node`` say which
 coordinator holds one. Extra credentials and HTTP header values are secrets: they never
@@ -20,7 +19,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -32,7 +30,7 @@ import trino.client
 
 __all__ = ["LogicalSession", "SessionState"]
 
-logger = logging.getLogger("prestoha.session")
+logger = logging.getLogger("prestoha.protocol")
 
 _ROLE_RE = re.compile(r"^ROLE\{(.*)\}$", re.S)
 _CREDENTIAL_KEY_RE = re.compile(r"^\S[^\s=]*$")
@@ -112,10 +110,6 @@ class LogicalSession:
     pinned_node: str | None = None
     _lock: threading.RLock = field(
         default_factory=threading.RLock, init=False, compare=False, repr=False
-    )
-    # The state each ClientSession was made from, so absorb() applies only what changed.
-    _issued: weakref.WeakKeyDictionary[trino.client.ClientSession, SessionState] = field(
-        default_factory=weakref.WeakKeyDictionary, init=False, compare=False, repr=False
     )
 
     def __post_init__(self) -> None:
@@ -255,54 +249,7 @@ class LogicalSession:
             # set after construction: the constructor warns about already wrapped roles
             session.roles = {catalog: _wrap_role(role) for catalog, role in self.roles.items()}
             session.prepared_statements = dict(self.prepared)
-            self._issued[session] = self.snapshot()
             return session
-
-    def absorb(self, client_session: trino.client.ClientSession) -> set[str]:
-        """Take back what the server changed in ``client_session`` during an attempt.
-
-        Catalog, schema, session properties, roles, prepared statements and the
-        authorization user are compared with the state the ``ClientSession`` was made
-        from, and only the differences are applied, so attempts of several cursors do
-        not undo each other. (A ``ClientSession`` made elsewhere replaces those fields.)
-        The trino client does not track path or transactions: use
-        :meth:`apply_response_headers` for them. Returns the names of changed fields.
-        """
-        with self._lock:
-            base = self._issued.get(client_session)
-            roles = {c: _unwrap_role(r) for c, r in dict(client_session.roles).items()}
-            changed: set[str] = set()
-            for name, new in (
-                ("catalog", client_session.catalog),
-                ("schema", client_session.schema),
-                ("authorization_user", client_session.authorization_user),
-            ):
-                old = getattr(base if base is not None else self, name)
-                if new != old and new != getattr(self, name):
-                    setattr(self, name, new)
-                    changed.add(name)
-            for name, new_map in (
-                ("properties", dict(client_session.properties)),
-                ("roles", roles),
-                ("prepared", dict(client_session.prepared_statements)),
-            ):
-                current: dict[str, str] = getattr(self, name)
-                if base is None:
-                    if current != new_map:
-                        current.clear()
-                        current.update(new_map)
-                        changed.add(name)
-                    continue
-                old_map = getattr(base, name)
-                for key in old_map.keys() - new_map.keys():
-                    if key in current:
-                        del current[key]
-                        changed.add(name)
-                for key, value in new_map.items():
-                    if old_map.get(key) != value and current.get(key) != value:
-                        current[key] = value
-                        changed.add(name)
-            return changed
 
     def apply_response_headers(
         self, headers: Mapping[str, str], node: str | None = None

@@ -1,4 +1,4 @@
-"""prestoha.session: the logical session, its headers and the trino ClientSession round trip."""
+"""prestoha.protocol: the logical session, its headers and the trino ClientSession round trip."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import trino.client
 from requests.structures import CaseInsensitiveDict
 
-from prestoha.session import LogicalSession, SessionState
+from prestoha.protocol import LogicalSession, SessionState
 
 
 def make(**kw: Any) -> LogicalSession:
@@ -249,65 +249,6 @@ def test_unchanged_values_are_not_reported() -> None:
     assert session.apply_response_headers({"X-Trino-Clear-Session": "missing"}) == set()
 
 
-# ---------------------------------------------------------------- absorbing a ClientSession
-
-
-def test_absorb_takes_back_what_the_trino_client_changed() -> None:
-    session = make(catalog="hive", properties={"a": "1", "b": "2"}, roles={"system": "admin"})
-    client_session = session.to_client_session()
-    # what TrinoRequest.process() does with response headers
-    client_session.catalog = "iceberg"
-    client_session.schema = "s"
-    client_session.properties.pop("a")
-    client_session.properties["c"] = "3"
-    client_session.roles["hive"] = "ROLE{writer}"
-    client_session.prepared_statements["p"] = "SELECT 1"
-    client_session.authorization_user = "bob"
-    changed = session.absorb(client_session)
-    assert changed == {"catalog", "schema", "properties", "roles", "prepared", "authorization_user"}
-    assert (session.catalog, session.schema) == ("iceberg", "s")
-    assert session.properties == {"b": "2", "c": "3"}
-    assert session.roles == {"system": "admin", "hive": "writer"}
-    assert session.prepared == {"p": "SELECT 1"}
-    assert session.authorization_user == "bob"
-    assert session.absorb(client_session) == set()
-
-
-def test_absorb_does_not_undo_another_cursors_changes() -> None:
-    session = make(properties={"a": "1"}, prepared={"old": "SELECT 0"})
-    slow_read = session.to_client_session()
-    setter = session.to_client_session()
-    setter.properties["b"] = "2"
-    setter.prepared_statements.pop("old")
-    session.absorb(setter)
-    # the read that began before knows nothing of b and still has 'old'
-    assert session.absorb(slow_read) == set()
-    assert session.properties == {"a": "1", "b": "2"}
-    assert session.prepared == {}
-
-
-def test_absorb_of_a_foreign_client_session_replaces() -> None:
-    session = make(catalog="hive", properties={"a": "1"})
-    foreign = trino.client.ClientSession(
-        user="alice", catalog="other", properties={"z": "9"}, timezone="UTC"
-    )
-    assert session.absorb(foreign) == {"catalog", "properties"}
-    assert (session.catalog, session.properties) == ("other", {"z": "9"})
-
-
-def test_round_trip_through_a_client_session_keeps_state() -> None:
-    session = make(
-        catalog="c",
-        schema="s",
-        properties={"x": "1"},
-        roles={"system": "NONE"},
-        prepared={"q": "S"},
-    )
-    before = session.snapshot()
-    assert session.absorb(session.to_client_session()) == set()
-    assert session.snapshot() == before
-
-
 # ---------------------------------------------------------------- copies, snapshots, threads
 
 
@@ -351,9 +292,8 @@ def test_concurrent_updates_are_not_lost() -> None:
         start.wait()
         for i in range(200):
             session.apply_response_headers({"X-Trino-Set-Session": f"p{n}_{i}={i}"})
-            client_session = session.to_client_session()
-            client_session.prepared_statements[f"q{n}_{i}"] = "SELECT 1"
-            session.absorb(client_session)
+            session.to_client_session()
+            session.apply_response_headers({"X-Trino-Added-Prepare": f"q{n}_{i}=SELECT+1"})
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
     for thread in threads:

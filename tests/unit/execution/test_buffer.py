@@ -3,7 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
-from prestoha.paging import PageBuffer, PrefetchLimit
+from prestoha.execution import PageBuffer, PrefetchLimit
 
 
 def _fill(buffer: PageBuffer[int], sizes: list[tuple[int, int]], done: list[int]) -> None:

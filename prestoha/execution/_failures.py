@@ -8,23 +8,22 @@ statement may run again, and where.
 from __future__ import annotations
 
 import enum
-import http.client
-import socket
 from dataclasses import dataclass
 
-import requests
 import trino.exceptions
 
 from prestoha import errors
+from prestoha.execution._transport import Cause, TransportError
 
 __all__ = [
     "REFUSED_BEFORE_RUNNING",
+    "Abandoned",
     "Failure",
     "FailureKind",
     "Phase",
     "classify",
+    "may_rerun_anything",
     "query_error",
-    "request_not_sent",
 ]
 
 #: "Not now" answers given instead of running the statement: it did not run.
@@ -65,7 +64,8 @@ class Failure:
     phase: Phase
     #: One line for the attempt history and the logs (never a credential).
     reason: str
-    #: The node refused or reset the connection: its process is gone or going.
+    #: The node refused, reset or dropped the connection, or fell silent: take it out of
+    #: use for every query of the process.
     node_down: bool = False
     #: Nothing of the statement can have run (it never got past registration).
     nothing_ran: bool = False
@@ -104,62 +104,48 @@ _DATA_ERRORS = frozenset(
 )
 
 
+class Abandoned(Exception):
+    """The execution gave up on a node that discovery or another query found dead, or that
+    lost the lead."""
+
+
 def classify(exc: BaseException, phase: Phase) -> Failure:
     """Put one attempt's failure in its class."""
     if isinstance(exc, trino.exceptions.TrinoQueryError):
         return _classify_query_error(exc, phase)
-    if isinstance(exc, _HttpStatusError):
-        return _classify_status(exc.status, exc.body, phase)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return Failure(
-            FailureKind.NOT_RUN, phase, "connect timed out", nothing_ran=True, node_down=False
-        )
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        if phase is Phase.SUBMIT:
-            # An unanswered POST leaves at most a registration that nobody polls:
-            # Trino starts a query on the first GET of its queued URI.
-            return Failure(FailureKind.NOT_RUN, phase, "no answer to submit", nothing_ran=True)
-        return Failure(FailureKind.LOST, phase, "no answer while running")
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        refused = _is_refused(exc)
-        reason = "connection refused" if refused else "connection lost"
-        if phase is Phase.SUBMIT:
-            # Refused: nothing sent. Reset during POST: at most an orphan registration.
-            return Failure(FailureKind.NOT_RUN, phase, reason, node_down=True, nothing_ran=True)
-        return Failure(FailureKind.LOST, phase, reason, node_down=True)
-    if isinstance(
-        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
-    ):
-        # The connection was cut in the middle of an answer.
-        if phase is Phase.SUBMIT:
-            return Failure(
-                FailureKind.NOT_RUN, phase, "connection cut", node_down=True, nothing_ran=True
-            )
-        return Failure(FailureKind.LOST, phase, "connection cut", node_down=True)
-    if isinstance(exc, trino.exceptions.TrinoConnectionError):
-        # The client's own wrapper ("received empty response ...").
-        kind = FailureKind.NOT_RUN if phase is Phase.SUBMIT else FailureKind.LOST
-        return Failure(kind, phase, _one_line(str(exc)), nothing_ran=phase is Phase.SUBMIT)
+    if isinstance(exc, TransportError):
+        return _classify_transport(exc, phase)
+    if isinstance(exc, Abandoned):
+        return Failure(FailureKind.LOST, phase, _one_line(str(exc)))
+    kind = FailureKind.NOT_RUN if phase is Phase.SUBMIT else FailureKind.LOST
     if isinstance(exc, (ValueError, KeyError)):
         # A body that is not a Trino answer: something in between (a proxy) or a sick node.
-        kind = FailureKind.NOT_RUN if phase is Phase.SUBMIT else FailureKind.LOST
         return Failure(kind, phase, f"malformed answer: {_one_line(str(exc))}")
-    kind = FailureKind.NOT_RUN if phase is Phase.SUBMIT else FailureKind.LOST
     return Failure(kind, phase, f"{type(exc).__name__}: {_one_line(str(exc))}")
 
 
-class _HttpStatusError(Exception):
-    """An HTTP answer that is not a Trino page, with its status kept."""
-
-    def __init__(self, status: int, body: str) -> None:
-        self.status = status
-        self.body = body
-        super().__init__(f"HTTP {status}")
-
-
-def http_status_error(status: int, body: bytes) -> Exception:
-    """The exception an attempt raises for a non-200 answer."""
-    return _HttpStatusError(status, body[:200].decode("utf-8", "replace"))
+def _classify_transport(exc: TransportError, phase: Phase) -> Failure:
+    cause = exc.cause
+    if cause is Cause.HTTP_STATUS:
+        return _classify_status(exc.status, exc.body, phase)
+    submit = phase is Phase.SUBMIT
+    if cause is Cause.NO_ANSWER:
+        # An unanswered POST leaves at most a registration that nobody polls: Trino starts
+        # a query on the first GET of its queued URI. A silent node is taken out of use.
+        if submit:
+            return Failure(
+                FailureKind.NOT_RUN, phase, "no answer to submit", node_down=True, nothing_ran=True
+            )
+        return Failure(FailureKind.LOST, phase, "no answer while running", node_down=True)
+    if cause in (Cause.NO_STATUS, Cause.MALFORMED):
+        reason = exc.detail if cause is Cause.NO_STATUS else f"malformed answer: {exc.detail}"
+        kind = FailureKind.NOT_RUN if submit else FailureKind.LOST
+        return Failure(kind, phase, reason, nothing_ran=submit and cause is Cause.NO_STATUS)
+    # A connection failure. During the POST (or the first GET that never left, which the
+    # attempt counts as submitting): at most an orphan registration, which Trino never
+    # runs. Later, even a request that never left leaves a query that already runs.
+    kind = FailureKind.NOT_RUN if submit else FailureKind.LOST
+    return Failure(kind, phase, cause.value, node_down=cause.node_down, nothing_ran=submit)
 
 
 def _classify_status(status: int, body: str, phase: Phase) -> Failure:
@@ -220,58 +206,9 @@ def query_error(exc: trino.exceptions.TrinoQueryError) -> errors.Error:
     return err
 
 
-def request_not_sent(exc: BaseException) -> bool:
-    """Whether the request certainly never reached the server: no connection could be
-    opened (refused, or the connect timed out). A reset or a cut answer may come after the
-    server read the request, so it does not count."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return False
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, ConnectionRefusedError):
-            return True
-        if type(cur).__name__ == "NewConnectionError":
-            return True
-        nested = [a for a in getattr(cur, "args", ()) if isinstance(a, BaseException)]
-        cur = (
-            cur.__cause__
-            or cur.__context__
-            or getattr(cur, "reason", None)
-            or (nested[0] if nested else None)
-        )
-    return False
-
-
-def _is_refused(exc: requests.exceptions.ConnectionError) -> bool:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(
-            cur, (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected)
-        ):
-            return True
-        if isinstance(cur, socket.gaierror):
-            return True
-        for arg in getattr(cur, "args", ()):
-            if isinstance(arg, BaseException) and id(arg) not in seen and _is_refused_leaf(arg):
-                return True
-        cur = cur.__cause__ or cur.__context__ or getattr(cur, "reason", None)
-    text = str(exc)
-    return (
-        "Connection refused" in text or "Connection reset" in text or "RemoteDisconnected" in text
-    )
-
-
-def _is_refused_leaf(exc: BaseException) -> bool:
-    if isinstance(exc, (ConnectionRefusedError, ConnectionResetError)):
-        return True
-    text = str(exc)
-    return "Connection refused" in text or "Connection reset" in text
+def may_rerun_anything(failure: Failure) -> bool:
+    """Nothing of the statement can have run: any statement may go elsewhere."""
+    return failure.nothing_ran or failure.kind is FailureKind.NOT_RUN
 
 
 def _one_line(text: str) -> str:

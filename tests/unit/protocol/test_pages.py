@@ -7,10 +7,9 @@ import json
 from typing import Any
 
 import pytest
-import requests
 from trino.mapper import RowMapperFactory
 
-from prestoha._attempt import _map_releasing, _read_status, estimated_size
+from prestoha.protocol import RowDecoder, estimated_size, read_status
 
 COLUMNS = [
     {"name": "id", "type": "bigint", "typeSignature": {"rawType": "bigint", "arguments": []}},
@@ -26,11 +25,10 @@ def _mapper() -> Any:
     return RowMapperFactory().create(columns=COLUMNS, legacy_primitive_types=False)
 
 
-def _response(body: bytes) -> requests.Response:
-    r = requests.Response()
-    r.status_code = 200
-    r._content = body
-    return r
+def _map_releasing(mapper: Any, raw: list[Any]) -> list[Any]:
+    decoder = RowDecoder(legacy_primitive_types=False)
+    decoder.learn(COLUMNS)
+    return decoder.rows(raw)
 
 
 def test_rows_are_mapped_in_order_and_the_json_rows_let_go() -> None:
@@ -48,7 +46,7 @@ def test_a_small_page_is_mapped_whole() -> None:
 
 def test_a_status_is_read_from_the_bytes() -> None:
     body = {"id": "q1", "stats": {"state": "RUNNING"}, "data": [[1, None]], "columns": COLUMNS}
-    status = _read_status(_response(json.dumps(body).encode()))
+    status = read_status(json.dumps(body).encode())
     assert status == body
 
 
@@ -57,12 +55,12 @@ def test_a_status_is_read_from_the_bytes() -> None:
     [b"", b"  \n", b"[1, 2]", b'{"stats": {}}', b'{"id": "q1", "error": {"message": "boom"}}'],
 )
 def test_what_is_not_a_plain_status_goes_to_the_official_client(body: bytes) -> None:
-    assert _read_status(_response(body)) is None
+    assert read_status(body) is None
 
 
 def test_invalid_json_is_a_value_error() -> None:
     with pytest.raises(ValueError):
-        _read_status(_response(b"<html>proxy error</html>"))
+        read_status(b"<html>proxy error</html>")
 
 
 def test_the_estimate_counts_python_objects_not_json() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prestoha._attempt import _encode_rows_repr, new_digest, row_digest_update
+from prestoha.execution import new_digest, row_digest_update
+from prestoha.execution._replay import _encode_rows_repr
 
 values = st.one_of(
     st.none(),

@@ -1,0 +1,294 @@
+"""PEP 249 ``connect()`` and ``Connection``: the options, the session, the shared cluster."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import requests
+from trino.transaction import IsolationLevel
+
+from prestoha import errors
+from prestoha.cluster import Cluster, Coordinator
+from prestoha.dbapi._cursor import Cursor
+from prestoha.dbapi.options import Options, parse_options
+from prestoha.discovery import Discovery
+from prestoha.execution import (
+    Execution,
+    ExecutionContext,
+    HttpTransport,
+    Transport,
+    new_http_session,
+)
+from prestoha.protocol import LogicalSession
+from prestoha.statements import classify
+
+__all__ = ["Connection", "connect"]
+
+
+def connect(zk: str | Sequence[str] | None = None, **options: Any) -> Connection:
+    """Open a connection to a Trino (or Presto) cluster that survives coordinator loss.
+
+    Give ``zk="zk1:2181,zk2:2181"`` to find coordinators through the agents'
+    registrations in ZooKeeper, or ``hosts=["http://c1:8080", "http://c2:8080"]`` for a
+    fixed list. Every option is documented in docs/configuration.md; a wrong name or
+    value raises :class:`prestoha.ConfigurationError` before anything is sent.
+    """
+    return Connection(parse_options({"zk": zk, **options}))
+
+
+class Connection:
+    """A PEP 249 connection to a set of coordinators (see :func:`connect`).
+
+    Threads may share a connection (``threadsafety = 2``) but not a cursor.
+    """
+
+    Warning = errors.Warning
+    Error = errors.Error
+    InterfaceError = errors.InterfaceError
+    DatabaseError = errors.DatabaseError
+    DataError = errors.DataError
+    OperationalError = errors.OperationalError
+    IntegrityError = errors.IntegrityError
+    InternalError = errors.InternalError
+    ProgrammingError = errors.ProgrammingError
+    NotSupportedError = errors.NotSupportedError
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self._closed = False
+        self._lock = threading.Lock()
+        self._pools: dict[str, requests.Session] = {}
+        self._cursors: weakref.WeakSet[Cursor] = weakref.WeakSet()
+        self.session = _session(options)
+        self._pinned: Coordinator | None = None
+        self.cluster = Cluster.shared(
+            _cluster_key(options),
+            lambda: _make_discovery(options),
+            policy=options.routing,
+            hedge=options.hedge,
+            probe_interval=options.probe_interval,
+            mode=options.mode,
+            verify=options.verify,
+        )
+        self._ctx = ExecutionContext(
+            cluster=self.cluster,
+            mode=options.mode,
+            transport=self._transport,
+            apply_headers=self._apply_headers,
+            request_timeout=options.request_timeout,
+            failover_timeout=options.failover_timeout,
+            retry=options.retry,
+            resume=options.resume,
+            prefetch=options.prefetch,
+            legacy_primitive_types=options.legacy_primitive_types,
+            pinned=lambda: self._pinned,
+        )
+
+    # -- PEP 249 -------------------------------------------------------------------------
+
+    def cursor(self) -> Cursor:
+        """A new cursor on this connection."""
+        self._check_open()
+        cur = Cursor(self)
+        self._cursors.add(cur)
+        return cur
+
+    def close(self) -> None:
+        """Close every cursor, cancel their queries and release the cluster share."""
+        if self._closed:
+            return
+        self._closed = True
+        for cur in list(self._cursors):
+            cur.close()
+        # Let abandoned fetchers finish their last request before their pool goes away.
+        deadline = time.monotonic() + 2.0
+        for runner in list(self._ctx.runners):
+            runner.abandon(cancel=False)
+            runner.join(max(0.0, deadline - time.monotonic()))
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+        self.cluster.release()
+
+    def commit(self) -> None:
+        """Commit the open transaction; a no-op in autocommit mode."""
+        self._check_open()
+        if self.session.transaction_id is not None:
+            self._run("COMMIT")
+            self._end_transaction()
+
+    def rollback(self) -> None:
+        """Roll back the open transaction; a no-op in autocommit mode."""
+        self._check_open()
+        if self.session.transaction_id is not None:
+            try:
+                self._run("ROLLBACK")
+            finally:
+                self._end_transaction()
+
+    @property
+    def arraysize(self) -> int:
+        """Rows a new cursor's ``fetchmany()`` returns when no size is given."""
+        return self.options.arraysize
+
+    @property
+    def isolation_level(self) -> IsolationLevel:
+        return self.options.isolation_level
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.session.transaction_id is not None and not self._closed:
+                if exc_type is None:
+                    self.commit()
+                else:
+                    self.rollback()
+        finally:
+            self.close()
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise errors.InterfaceError("the connection is closed")
+
+    def _pool(self, coordinator: Coordinator) -> requests.Session:
+        opts = self.options
+        if opts.auth is not None and coordinator.scheme != "https" and not opts.allow_insecure_auth:
+            raise errors.ConfigurationError(
+                "auth",
+                f"credentials would go in the clear to {coordinator.uri}",
+                "https coordinators, or allow_insecure_auth=True",
+            )
+        with self._lock:
+            pool = self._pools.get(coordinator.uri)
+            if pool is None:
+                pool = self._pools[coordinator.uri] = new_http_session(self.options.verify)
+            return pool
+
+    def _transport(self, coordinator: Coordinator, read_timeout: float) -> Transport:
+        return HttpTransport(
+            host=coordinator.host,
+            port=coordinator.port,
+            scheme=coordinator.scheme,
+            client_session=self.session.to_client_session(),
+            http_session=self._pool(coordinator),
+            auth=self.options.auth,
+            connect_timeout=self.options.connect_timeout,
+            read_timeout=read_timeout,
+        )
+
+    def _apply_headers(self, headers: Mapping[str, str], coordinator: Coordinator) -> None:
+        self.session.apply_response_headers(headers, coordinator.uri)
+        with self._lock:
+            if self.session.transaction_id is None:
+                self._pinned = None
+            elif self.session.pinned_node == coordinator.uri:
+                self._pinned = coordinator
+
+    def _end_transaction(self) -> None:
+        with self._lock:
+            self.session.end_transaction()
+            self._pinned = None
+
+    def _begin_if_needed(self) -> None:
+        if (
+            self.options.isolation_level is not IsolationLevel.AUTOCOMMIT
+            and self.session.transaction_id is None
+        ):
+            level = self.options.isolation_level.name.replace("_", " ")
+            self._run(f"START TRANSACTION ISOLATION LEVEL {level}")
+            if self.session.transaction_id is None:
+                raise errors.OperationalError(
+                    "the coordinator did not start a transaction (no transaction id came back)"
+                )
+
+    def _run(self, sql: str) -> Execution:
+        execution = Execution(self._ctx, sql, classify(sql))
+        execution.start()
+        execution.fetchall()
+        return execution
+
+    def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Execution:
+        self._check_open()
+        self._begin_if_needed()
+        classification = classify(source_sql, self.session.prepared)
+        return Execution(self._ctx, sql, classification, idempotent=idempotent)
+
+
+def _session(options: Options) -> LogicalSession:
+    try:
+        return LogicalSession(
+            user=options.user,
+            catalog=options.catalog,
+            schema=options.schema,
+            source=options.source,
+            properties=dict(options.session_properties),
+            roles=_roles(options.roles),
+            timezone=options.timezone,
+            client_tags=list(options.client_tags),
+            extra_credential=list(options.extra_credential),
+            headers=dict(options.http_headers),
+            encoding=options.encoding,
+        )
+    except ValueError as exc:
+        raise errors.ConfigurationError("session", str(exc)) from None
+
+
+def _roles(roles: dict[str, str] | str | None) -> dict[str, str]:
+    if roles is None:
+        return {}
+    if isinstance(roles, str):
+        return {"system": roles}
+    return dict(roles)
+
+
+def _cluster_key(options: Options) -> tuple[Any, ...]:
+    # Connections share health only when they route the same way: the same source,
+    # routing policy and hedging.
+    policies = (options.routing, options.hedge, options.probe_interval, options.mode)
+    if options.zk:
+        source: tuple[Any, ...] = (
+            "zk",
+            options.zk,
+            options.root,
+            options.cluster,
+            options.allowed_hosts,
+            options.zk_auth,
+        )
+    else:
+        source = ("static", options.hosts)
+    return (*source, *policies)
+
+
+def _make_discovery(options: Options) -> Discovery:
+    if options.zk:
+        from prestoha.discovery.zookeeper import ZooKeeperDiscovery
+
+        return ZooKeeperDiscovery.shared(
+            options.zk,
+            cluster=options.cluster,
+            root=options.root,
+            auth=options.zk_auth,
+            allowed_hosts=options.allowed_hosts or None,
+            connect_timeout=options.zk_timeout,
+        )
+    from prestoha.discovery.static import StaticDiscovery
+
+    return StaticDiscovery(list(options.hosts), option="hosts")

@@ -1,0 +1,275 @@
+"""PEP 249 ``Cursor``: thin, each statement is handed to an ``Execution``."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Protocol
+
+import trino.dbapi
+import trino.exceptions
+
+from prestoha import errors
+from prestoha.execution import Execution, Prefetched
+
+__all__ = ["Cursor", "render_parameters"]
+
+
+class _Statements(Protocol):
+    """What a cursor needs of its connection."""
+
+    @property
+    def arraysize(self) -> int: ...
+
+    def _check_open(self) -> None: ...
+
+    def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Execution: ...
+
+
+# The official client renders parameters as SQL literals; its renderer needs no state.
+_RENDERER: Any = object.__new__(trino.dbapi.Cursor)
+
+
+def render_parameters(operation: str, params: Sequence[Any]) -> str:
+    """``EXECUTE IMMEDIATE`` text binding ``params`` to ``operation``'s ``?`` marks."""
+    try:
+        values = ",".join(_RENDERER._format_prepared_param(p) for p in params)
+    except trino.exceptions.NotSupportedError as exc:
+        raise errors.NotSupportedError(str(exc)) from None
+    return "EXECUTE IMMEDIATE '" + operation.replace("'", "''") + "' USING " + values
+
+
+class Cursor:
+    """A PEP 249 cursor. Rows come as lists, values mapped as the trino client maps them."""
+
+    def __init__(self, connection: _Statements) -> None:
+        self._connection = connection
+        self._execution: Execution | None = None
+        self._closed = False
+        #: Rows ``fetchmany()`` returns when no size is given.
+        self.arraysize: int = connection.arraysize
+
+    @property
+    def connection(self) -> Any:
+        """The :class:`~prestoha.Connection` this cursor belongs to (PEP 249)."""
+        return self._connection
+
+    @property
+    def description(self) -> list[tuple[Any, ...]] | None:
+        """One 7-item sequence per result column, or None before a query with rows."""
+        ex = self._execution
+        if ex is None or not ex.columns:
+            return None
+        return [tuple(trino.dbapi.ColumnDescription.from_column(c)) for c in ex.columns]
+
+    @property
+    def rowcount(self) -> int:
+        """Rows written by the last statement, or -1 when unknown (PEP 249)."""
+        ex = self._execution
+        if ex is None or ex.update_count is None:
+            return -1
+        return int(ex.update_count)
+
+    @property
+    def query_id(self) -> str | None:
+        return self._execution.query_id if self._execution else None
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """The coordinator's latest statistics for the query (state, progress, rows...)."""
+        return dict(self._execution.stats) if self._execution else {}
+
+    @property
+    def warnings(self) -> list[Any]:
+        return list(self._execution.warnings) if self._execution else []
+
+    @property
+    def update_type(self) -> str | None:
+        return self._execution.update_type if self._execution else None
+
+    @property
+    def info_uri(self) -> str | None:
+        return self._execution.info_uri if self._execution else None
+
+    @property
+    def coordinator(self) -> str | None:
+        """The URI of the coordinator that serves (or served) the last query."""
+        ex = self._execution
+        return ex.coordinator.uri if ex and ex.coordinator else None
+
+    @property
+    def trace_token(self) -> str | None:
+        """The ``X-Trino-Trace-Token`` every attempt of the last query carried."""
+        return self._execution.trace_token if self._execution else None
+
+    @property
+    def segment_bytes(self) -> int:
+        """Bytes of spooled result segments the last query's rows came in (0 when they
+        came inline, with the direct protocol)."""
+        return self._execution.segment_bytes if self._execution else 0
+
+    @property
+    def prefetched(self) -> Prefetched:
+        """What the last query has read ahead of you: estimated bytes and rows waiting,
+        and the rows of the page being read (bounded by the ``prefetch`` option)."""
+        return self._execution.prefetched if self._execution else Prefetched(0, 0, 0)
+
+    @property
+    def attempts(self) -> tuple[errors.Attempt, ...]:
+        """Every attempt of the last query, oldest first."""
+        return tuple(self._execution.attempts) if self._execution else ()
+
+    def execute(
+        self,
+        operation: str,
+        params: Sequence[Any] | None = None,
+        *,
+        idempotent: bool | None = None,
+    ) -> Cursor:
+        """Run ``operation`` (``?`` marks bound to ``params``).
+
+        ``idempotent=True`` lets prestoha run a statement it would treat as a write again
+        after a coordinator loss; use it only when running it twice is harmless.
+        """
+        self._check_open()
+        if not isinstance(operation, str):
+            raise errors.ProgrammingError(
+                f"operation must be a str, not {type(operation).__name__}"
+            )
+        if params is not None and not isinstance(params, (list, tuple)):
+            raise errors.ProgrammingError("params must be a list or a tuple")
+        if self._execution is not None:
+            self._execution.close()
+            self._execution = None
+        sql = render_parameters(operation, params) if params else operation
+        execution = self._connection._execution(sql, operation, idempotent)
+        self._execution = execution
+        execution.start()
+        return self
+
+    def executemany(self, operation: str, seq_of_params: Sequence[Sequence[Any]]) -> Cursor:
+        """Run ``operation`` once per parameter sequence."""
+        self._check_open()
+        total = 0
+        counted = True
+        for params in seq_of_params:
+            self.execute(operation, params)
+            self.fetchall()
+            if self.rowcount >= 0:
+                total += self.rowcount
+            else:
+                counted = False
+        if self._execution is not None and counted:
+            self._execution.update_count = total
+        return self
+
+    def fetchone(self) -> list[Any] | None:
+        ex = self._require()
+        row: list[Any] | None = ex.fetchone()
+        return row
+
+    def fetchmany(self, size: int | None = None) -> list[list[Any]]:
+        ex = self._require()
+        return ex.fetchmany(self.arraysize if size is None else size)
+
+    def fetchall(self) -> list[list[Any]]:
+        return self._require().fetchall()
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        return iter(self._require())
+
+    def iter_batches(self, size: int | None = None) -> Generator[list[list[Any]], None, None]:
+        """Yield the rows in lists of ``size`` (default ``arraysize``).
+
+        Leaving the loop early (``break``, an exception, dropping the iterator) cancels
+        the query on the coordinator: nothing keeps running for rows nobody will read.
+        """
+        ex = self._require()
+        size = self.arraysize if size is None else size
+        if size < 1:
+            raise errors.ProgrammingError(f"size must be at least 1, not {size}")
+        finished = False
+        try:
+            while batch := ex.fetchmany(size):
+                yield batch
+                # Not held while the next batch is fetched: a caller that has let go of it
+                # (fetch_df_chunks does) keeps one batch of rows in memory, not two.
+                del batch
+            finished = True
+        finally:
+            if not finished:
+                ex.close()
+
+    def fetch_df_chunks(self, size: int | None = None) -> Generator[Any, None, None]:
+        """Yield the rows as pandas DataFrames of ``size`` rows (needs ``prestoha[pandas]``).
+
+        As with :meth:`iter_batches`, stopping early cancels the query.
+        """
+        try:
+            import pandas
+        except ImportError:
+            raise errors.NotSupportedError(
+                "fetch_df_chunks needs pandas: pip install 'prestoha[pandas]'"
+            ) from None
+        description = self.description or []
+        columns = [d[0] for d in description]
+        batches = self.iter_batches(size)
+        try:
+            for batch in batches:
+                frame = pandas.DataFrame(batch, columns=columns)
+                del batch  # the frame has the values; the rows need not wait for the next one
+                yield frame
+        finally:
+            batches.close()
+
+    def __next__(self) -> list[Any]:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+    def setinputsizes(self, sizes: Any) -> None:
+        """PEP 249: accepted and ignored."""
+
+    def setoutputsize(self, size: Any, column: int | None = None) -> None:
+        """PEP 249: accepted and ignored."""
+
+    def cancel(self) -> None:
+        """Cancel the running query on its coordinator."""
+        if self._execution is not None:
+            self._execution.close()
+
+    def close(self) -> None:
+        """Close the cursor; a query still running is cancelled on its coordinator."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._execution is not None:
+            self._execution.close()
+
+    def __enter__(self) -> Cursor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        ex = getattr(self, "_execution", None)
+        if ex is not None:
+            ex.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise errors.InterfaceError("the cursor is closed")
+        self._connection._check_open()
+
+    def _require(self) -> Execution:
+        self._check_open()
+        if self._execution is None:
+            raise errors.ProgrammingError("no query was executed on this cursor")
+        return self._execution

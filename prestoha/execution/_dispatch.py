@@ -1,0 +1,280 @@
+"""Where each attempt of one statement goes, how it is watched, what its failures leave.
+
+A :class:`Dispatch` belongs to one execution. It picks a coordinator for the next
+attempt (or waits for one), starts the attempt through the connection's transport,
+watches a silent coordinator, records every attempt in the history and tells the
+cluster what it learnt (latency, a node down), and applies the one decision of whether a
+failed statement may run again (``_decision.decide``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from prestoha import errors, events
+from prestoha.cluster import Cluster, Coordinator
+from prestoha.execution._buffer import PrefetchLimit
+from prestoha.execution._decision import ResumeMode, Statement, decide
+from prestoha.execution._failures import Abandoned, Failure, FailureKind, Phase, classify
+from prestoha.execution._runner import AttemptFailed, AttemptRunner, Event
+from prestoha.execution._transport import Transport
+from prestoha.retry import RetryPolicy
+from prestoha.routing import InFlight
+
+__all__ = ["Dispatch", "ExecutionContext"]
+
+log = logging.getLogger("prestoha.execution")
+
+#: How often a waiting execution checks whether its node was marked down or lost the lead.
+_POLL = 0.05
+#: Seconds of silence from a coordinator after which it is asked whether it is alive.
+HANG_CHECK_AFTER = 1.5
+
+
+@dataclass
+class ExecutionContext:
+    """What an execution needs from its connection (shared by the connection's cursors)."""
+
+    cluster: Cluster
+    #: The routing mode (``RoutingMode``; its value compares equal to the plain text).
+    mode: str
+    #: A transport to one coordinator, for one attempt, with the given read timeout.
+    transport: Callable[[Coordinator, float], Transport]
+    apply_headers: Callable[[Mapping[str, str], Coordinator], None]
+    request_timeout: float
+    failover_timeout: float
+    retry: RetryPolicy
+    resume: ResumeMode
+    prefetch: PrefetchLimit
+    legacy_primitive_types: bool
+    pinned: Callable[[], Coordinator | None] = lambda: None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    #: Every attempt's fetcher, so closing the connection can wait for them to stop.
+    runners: weakref.WeakSet[AttemptRunner] = field(default_factory=weakref.WeakSet)
+
+
+class Dispatch:
+    """The attempts of one statement: where they go and what became of them."""
+
+    def __init__(
+        self, ctx: ExecutionContext, sql: str, *, rerunnable: bool, trace_token: str
+    ) -> None:
+        self.ctx = ctx
+        self.sql = sql
+        self.rerunnable = rerunnable
+        self.trace_token = trace_token
+        #: Every attempt, oldest first: the history errors and the retry policy read.
+        self.attempts: list[errors.Attempt] = []
+        self.coordinator: Coordinator | None = None
+        self.runner: AttemptRunner | None = None
+        #: The coordinator's in-flight slot, given back when the attempt ends.
+        self.token: InFlight | None = None
+        self._deadline: float | None = None
+
+    # -- choosing and starting ----------------------------------------------------------
+
+    def choose(self, tried: set[str]) -> Coordinator:
+        """The coordinator for the next attempt; waits up to ``failover_timeout``."""
+        ctx = self.ctx
+        self.release()
+        pinned = ctx.pinned()
+        if pinned is not None:
+            if ctx.cluster.is_dead(pinned.uri):
+                raise errors.OperationalError(
+                    f"the transaction's coordinator {pinned.uri} is down; the transaction "
+                    "is gone (the coordinator rolled it back, or it never committed)",
+                    attempts=self.attempts,
+                )
+            return pinned
+        exclude = frozenset(tried) if ctx.mode != "leader" else frozenset()
+        found = ctx.cluster.acquire(ctx.mode, exclude)
+        if found is None and exclude:
+            found = ctx.cluster.acquire(ctx.mode)
+        if found is None:
+            found = ctx.cluster.wait_for(ctx.mode, frozenset(), self.deadline())
+        if found is not None:
+            coordinator, self.token = found
+            return coordinator
+        topo = ctx.cluster.topology()
+        what = (
+            "no leader was elected"
+            if ctx.mode == "leader" and topo.leader is None
+            else "no healthy coordinator was available"
+        )
+        stale = " (discovery is serving a stale cached view)" if topo.stale else ""
+        raise errors.NoCoordinatorError(
+            f"no coordinator could take the query: {what} within failover_timeout="
+            f"{ctx.failover_timeout:g} s{stale}",
+            attempts=self.attempts,
+        )
+
+    def deadline(self) -> float:
+        """When the query stops looking for a coordinator (set at the first need)."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.ctx.failover_timeout
+        return self._deadline
+
+    def release(self) -> None:
+        token, self.token = self.token, None
+        if token is not None:
+            self.ctx.cluster.done(token)
+
+    def start(self, coordinator: Coordinator, *, digest: bool) -> AttemptRunner:
+        """Start an attempt on ``coordinator``; it becomes the current one."""
+        ctx = self.ctx
+        # A write waits longer for a silent coordinator: giving up on it means its
+        # outcome is unknown, while a read just runs again elsewhere.
+        read_timeout = (
+            ctx.request_timeout
+            if self.rerunnable
+            else max(ctx.request_timeout, ctx.failover_timeout)
+        )
+        runner = AttemptRunner(
+            coordinator,
+            self.sql,
+            transport=ctx.transport(coordinator, read_timeout),
+            extra_headers={**ctx.extra_headers, "X-Trino-Trace-Token": self.trace_token},
+            prefetch=ctx.prefetch,
+            digest=digest,
+            legacy_primitive_types=ctx.legacy_primitive_types,
+        )
+        self.coordinator = coordinator
+        self.runner = runner
+        ctx.runners.add(runner)
+        runner.start()
+        return runner
+
+    def may_hedge(self, read_only: bool) -> bool:
+        """Whether a first attempt may be raced by a second copy elsewhere."""
+        ctx = self.ctx
+        return (
+            ctx.mode != "leader"
+            and read_only
+            and self.rerunnable
+            and ctx.pinned() is None
+            and ctx.cluster.router.hedge is not None
+        )
+
+    # -- watching -------------------------------------------------------------------------
+
+    def wait(self, runner: AttemptRunner, coordinator: Coordinator) -> Event:
+        """The attempt's next event; a read gives up on a node found dead or demoted."""
+        ctx = self.ctx
+        check_at = time.monotonic() + HANG_CHECK_AFTER
+        while True:
+            event = runner.next_event(_POLL)
+            if event is not None:
+                return event
+            if time.monotonic() > check_at:
+                # Trino answers every page request within about a second: this long a
+                # silence is worth a quick look at the node.
+                ctx.cluster.check_alive(coordinator)
+                check_at = time.monotonic() + HANG_CHECK_AFTER
+            if self.rerunnable and ctx.cluster.should_abandon(coordinator, ctx.mode):
+                runner.abandon(cancel=True)
+                why = (
+                    "marked down"
+                    if ctx.cluster.is_dead(coordinator.uri)
+                    else "no longer the leader"
+                )
+                return AttemptFailed(
+                    Abandoned(f"{coordinator.uri} is {why}"), Phase.EXECUTE, runner.query_id
+                )
+
+    # -- recording --------------------------------------------------------------------
+
+    def record_success(self, runner: AttemptRunner, coordinator: Coordinator) -> None:
+        elapsed = time.monotonic() - runner.started
+        self.ctx.cluster.report(coordinator, ok=True, latency=runner.submit_latency)
+        self.attempts.append(errors.Attempt(coordinator.uri, "", elapsed, runner.query_id))
+        events.emit("attempt", node=coordinator.uri, outcome="ok", seconds=elapsed, reason="")
+        if runner.submit_latency is not None:
+            events.emit("submit_latency", node=coordinator.uri, seconds=runner.submit_latency)
+
+    def record_failure(
+        self, event: AttemptFailed, coordinator: Coordinator, started: float
+    ) -> Failure:
+        failure = classify(event.exc, event.phase)
+        elapsed = time.monotonic() - started
+        last = self.attempts[-1] if self.attempts else None
+        if last is not None and not last.error and last.query_id == event.query_id:
+            # The attempt that looked fine when its first rows came failed later on.
+            self.attempts.pop()
+        self.attempts.append(
+            errors.Attempt(coordinator.uri, failure.reason, elapsed, event.query_id)
+        )
+        log.debug(
+            "attempt on %s failed after %.3f s (%s, %s)",
+            coordinator.uri,
+            elapsed,
+            failure.kind.value,
+            failure.reason,
+        )
+        events.emit(
+            "attempt",
+            node=coordinator.uri,
+            outcome=failure.kind.value,
+            seconds=elapsed,
+            reason=failure.reason,
+        )
+        cluster = self.ctx.cluster
+        if failure.node_down:
+            cluster.mark_down(coordinator, failure.reason)
+            events.emit("node_down", node=coordinator.uri, reason=failure.reason)
+        elif failure.kind is not FailureKind.QUERY_FAILED:
+            cluster.report(coordinator, ok=False)
+        return failure
+
+    def record_divergence(self, why: str) -> None:
+        runner = self.runner
+        if runner is not None:
+            runner.abandon(cancel=True)
+            self.attempts.append(
+                errors.Attempt(
+                    runner.coordinator.uri,
+                    f"rows diverged: {why}",
+                    time.monotonic() - runner.started,
+                    runner.query_id,
+                )
+            )
+
+    # -- deciding -------------------------------------------------------------------------
+
+    def decide(
+        self, failure: Failure, coordinator: Coordinator, query_id: str | None, handed: int
+    ) -> None:
+        """Raise unless the statement may run again (the one decision, ``decide``)."""
+        ctx = self.ctx
+        statement = Statement(
+            rerunnable=self.rerunnable,
+            pinned=ctx.pinned() is not None,
+            resume=ctx.resume,
+            handed=handed,
+        )
+        deadline = self.deadline() if failure.kind is not FailureKind.QUERY_FAILED else 0.0
+        decide(
+            failure,
+            statement,
+            node=coordinator.uri,
+            query_id=query_id,
+            attempts=self.attempts,
+            retry=ctx.retry,
+            deadline=deadline,
+        )
+
+    def pause(self) -> None:
+        """Wait the retry policy's backoff, within the deadline."""
+        pause = min(self.ctx.retry.backoff(self.attempts), self.deadline() - time.monotonic())
+        if pause > 0:
+            time.sleep(pause)
+
+    def close_runner(self, cancel: bool) -> Any:
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.abandon(cancel=cancel)
+        return runner

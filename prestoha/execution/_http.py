@@ -1,0 +1,211 @@
+"""The HTTP transport: the Trino client protocol over requests, one try per request.
+
+It speaks through the official client's ``TrinoRequest`` (authentication, the headers of
+the client session) with ``max_attempts=1``: prestoha owns every retry. Every failure is
+turned into a :class:`~prestoha.execution.TransportError` with its :class:`Cause`, read
+from the exception types, never from their messages.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import socket
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import requests
+import trino.client
+import trino.exceptions
+
+from prestoha.execution._transport import Answer, Cause, TransportError
+from prestoha.protocol import read_status, session_headers
+
+__all__ = ["HttpTransport", "cause_of", "new_http_session"]
+
+
+class _DefaultHeadersOnly(requests.Session):
+    """A session whose default headers cannot be changed.
+
+    ``TrinoRequest`` copies the headers of its own query into the session's defaults.
+    Every request passes its headers explicitly anyway, so the defaults are kept to
+    requests' own: otherwise one query's headers (a prepared statement, a transaction
+    id) would leak into another query that shares the connection pool.
+    """
+
+    @property
+    def headers(self) -> Any:
+        return requests.utils.default_headers()
+
+    @headers.setter
+    def headers(self, value: Any) -> None:
+        pass
+
+
+def new_http_session(verify: bool | str) -> requests.Session:
+    """An HTTP connection pool for one coordinator."""
+    session = _DefaultHeadersOnly()
+    session.verify = verify
+    return session
+
+
+class HttpTransport:
+    """One statement's requests to one coordinator (see :class:`Transport`)."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        scheme: str,
+        client_session: trino.client.ClientSession,
+        http_session: requests.Session,
+        auth: Any,
+        connect_timeout: float,
+        read_timeout: float,
+    ) -> None:
+        self._host = host
+        self._request = trino.client.TrinoRequest(
+            host=host,
+            port=port,
+            client_session=client_session,
+            http_session=http_session,
+            http_scheme=scheme,
+            auth=auth,
+            max_attempts=1,
+            request_timeout=(connect_timeout, read_timeout),
+        )
+
+    def submit(self, sql: str, headers: Mapping[str, str]) -> Answer:
+        return self._answer(lambda: self._request.post(sql, dict(headers)))
+
+    def fetch(self, uri: str) -> Answer:
+        return self._answer(lambda: self._request.get(uri))
+
+    def cancel(self, uri: str) -> None:
+        try:
+            self._request.delete(uri)
+        except requests.RequestException as exc:
+            raise _transport_error(exc) from exc
+
+    def segment_rows(self, data: Mapping[str, Any], mapper: Any) -> tuple[list[Any], int]:
+        if mapper is None or not data.get("segments"):
+            return [], 0
+        client: Any = trino.client  # its segment classes are not typed
+        encoding = data["encoding"]
+        metadata = data.get("metadata")
+        segments = []
+        size = 0
+        for raw in data["segments"]:
+            kind = raw.get("type")
+            segment: Any
+            if kind == "inline":
+                segment = client.InlineSegment(raw)
+            elif kind == "spooled":
+                segment = client.SpooledSegment(
+                    raw,
+                    self._request.unauthenticated(),  # type: ignore[no-untyped-call]
+                    coordinator_host=self._host,
+                    custom_headers={},
+                )
+            else:
+                raise TransportError(Cause.MALFORMED, f"unknown result segment type {kind!r}")
+            size += int(raw.get("metadata", {}).get("segmentSize", 0))
+            segments.append(client.DecodableSegment(encoding, metadata, segment))
+        try:
+            return list(client.SegmentIterator(segments, mapper)), size
+        except requests.RequestException as exc:
+            raise _transport_error(exc) from exc
+
+    def _answer(self, send: Any) -> Answer:
+        try:
+            response: requests.Response = send()
+            body = response.content
+        except requests.RequestException as exc:
+            raise _transport_error(exc) from exc
+        if response.status_code != 200:
+            raise TransportError(
+                Cause.HTTP_STATUS,
+                status=response.status_code,
+                body=body[:200].decode("utf-8", "replace"),
+            )
+        try:
+            status = read_status(body)
+        except ValueError as exc:
+            raise TransportError(Cause.MALFORMED, _one_line(str(exc))) from exc
+        if status is None:
+            # An empty body or an error answer: the official client raises its own typed
+            # error for it (a TrinoQueryError for a failed query).
+            try:
+                self._request.process(response)
+            except trino.exceptions.TrinoConnectionError as exc:
+                raise TransportError(Cause.NO_STATUS, _one_line(str(exc))) from exc
+            except (ValueError, KeyError, TypeError) as exc:
+                raise TransportError(Cause.MALFORMED, _one_line(str(exc))) from exc
+            raise TransportError(Cause.NO_STATUS, "the coordinator answered no status")
+        return Answer(status, _headers_of(response), len(body))
+
+
+def _headers_of(response: requests.Response) -> dict[str, list[str]]:
+    raw = response.raw
+    if raw is not None and hasattr(raw, "headers") and hasattr(raw.headers, "items"):
+        # urllib3 keeps repeated headers apart (one X-Trino-Set-Session per property).
+        return session_headers(raw.headers.items())
+    return session_headers(response.headers.items())
+
+
+def _transport_error(exc: requests.RequestException) -> TransportError:
+    return TransportError(cause_of(exc), _one_line(str(exc)))
+
+
+def cause_of(exc: requests.RequestException) -> Cause:
+    """What a requests exception says happened on the connection."""
+    # Order matters: ConnectTimeout is a ConnectionError too.
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return Cause.CONNECT_TIMEOUT
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return Cause.NO_ANSWER
+    if isinstance(
+        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+    ):
+        return Cause.CUT
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return Cause.LOST
+    chain = list(_chain(exc))
+    for cur in chain:
+        if isinstance(cur, socket.gaierror) or type(cur).__name__ == "NameResolutionError":
+            return Cause.UNRESOLVED
+        if isinstance(cur, ConnectionRefusedError) or (
+            isinstance(cur, OSError) and cur.errno == errno.ECONNREFUSED
+        ):
+            return Cause.REFUSED
+        if isinstance(cur, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)):
+            return Cause.RESET
+        if (isinstance(cur, socket.timeout) or type(cur).__name__ == "ConnectTimeoutError") and any(
+            type(c).__name__ == "NewConnectionError" for c in chain
+        ):
+            return Cause.CONNECT_TIMEOUT
+    if any(type(cur).__name__ == "NewConnectionError" for cur in chain):
+        return Cause.UNREACHABLE
+    return Cause.LOST
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception it wraps (causes, contexts, urllib3 reasons, args)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        cur = todo.pop(0)
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        yield cur
+        for nested in (cur.__cause__, cur.__context__, getattr(cur, "reason", None)):
+            if isinstance(nested, BaseException):
+                todo.append(nested)
+        todo.extend(a for a in getattr(cur, "args", ()) if isinstance(a, BaseException))
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 200 else line[:197] + "..."

@@ -1,0 +1,25 @@
+"""The wire: what the Trino client protocol says and how prestoha reads it.
+
+Owns the session that travels in headers (:class:`LogicalSession`), the headers by which a
+coordinator changes it, and the decoding of a ``/v1/statement`` answer into a :class:`Page`
+of Python rows. It knows nothing of coordinators, retries or threads: the execution core
+(``prestoha.execution``) sits on top of it.
+"""
+
+from __future__ import annotations
+
+from prestoha.protocol._headers import SESSION_HEADER_SUFFIXES, session_headers
+from prestoha.protocol._pages import Page, RowDecoder, estimated_size, loads, read_status
+from prestoha.protocol._session import LogicalSession, SessionState
+
+__all__ = [
+    "SESSION_HEADER_SUFFIXES",
+    "LogicalSession",
+    "Page",
+    "RowDecoder",
+    "SessionState",
+    "estimated_size",
+    "loads",
+    "read_status",
+    "session_headers",
+]
