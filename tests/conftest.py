@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import HealthCheck, settings
+
+from prestoha import cluster, events
 
 # The machines that run the suite are small and shared: a slow example is not a failure.
 settings.register_profile(
@@ -11,3 +16,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("prestoha")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_process_state() -> Iterator[None]:
+    """At the end of the run, nothing the library keeps per process outlives the suite."""
+    yield
+    events.reset()
+    cluster.reset_shared()

@@ -24,7 +24,7 @@ from prestoha.execution._failures import Abandoned, Failure, FailureKind, Phase,
 from prestoha.execution._runner import AttemptFailed, AttemptRunner, Event
 from prestoha.execution._transport import Transport
 from prestoha.retry import RetryPolicy
-from prestoha.routing import InFlight
+from prestoha.routing import InFlight, RoutingMode
 
 __all__ = ["Dispatch", "ExecutionContext"]
 
@@ -41,8 +41,7 @@ class ExecutionContext:
     """What an execution needs from its connection (shared by the connection's cursors)."""
 
     cluster: Cluster
-    #: The routing mode (``RoutingMode``; its value compares equal to the plain text).
-    mode: str
+    mode: RoutingMode
     #: A transport to one coordinator, for one attempt, with the given read timeout.
     transport: Callable[[Coordinator, float], Transport]
     apply_headers: Callable[[Mapping[str, str], Coordinator], None]
@@ -91,7 +90,7 @@ class Dispatch:
                     attempts=self.attempts,
                 )
             return pinned
-        exclude = frozenset(tried) if ctx.mode != "leader" else frozenset()
+        exclude = frozenset(tried) if ctx.mode is not RoutingMode.LEADER else frozenset()
         found = ctx.cluster.acquire(ctx.mode, exclude)
         if found is None and exclude:
             found = ctx.cluster.acquire(ctx.mode)
@@ -103,7 +102,7 @@ class Dispatch:
         topo = ctx.cluster.topology()
         what = (
             "no leader was elected"
-            if ctx.mode == "leader" and topo.leader is None
+            if ctx.mode is RoutingMode.LEADER and topo.leader is None
             else "no healthy coordinator was available"
         )
         stale = " (discovery is serving a stale cached view)" if topo.stale else ""
@@ -153,7 +152,7 @@ class Dispatch:
         """Whether a first attempt may be raced by a second copy elsewhere."""
         ctx = self.ctx
         return (
-            ctx.mode != "leader"
+            ctx.mode is not RoutingMode.LEADER
             and read_only
             and self.rerunnable
             and ctx.pinned() is None

@@ -16,7 +16,7 @@ from prestoha import events
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.execution._runner import AttemptFailed, AttemptRunner, Event
 from prestoha.protocol import Page
-from prestoha.routing import InFlight
+from prestoha.routing import InFlight, RoutingMode
 
 __all__ = ["Racer", "hedged"]
 
@@ -35,7 +35,7 @@ def hedged(
     first: Racer,
     *,
     cluster: Cluster,
-    mode: str,
+    mode: RoutingMode,
     start: Callable[[Coordinator], AttemptRunner],
     record_failure: Callable[[AttemptFailed, Coordinator, float], object],
 ) -> Racer:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 import prestoha
@@ -92,3 +94,24 @@ def test_error_without_attempts_is_just_the_message() -> None:
         "ZooKeeper at 127.0.0.1:1 is unreachable"
     )
     assert errors.DiscoveryError("x").attempts == ()
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        errors.QueryOutcomeUnknownError(
+            "lost", node="http://c1:8080", query_id="q1", attempts=[errors.Attempt("c1", "x", 1.0)]
+        ),
+        errors.ResultDivergedError("diverged", rows_compared=7),
+        errors.ConfigurationError("mode", "'x' is not allowed", "'leader'"),
+        errors.NoCoordinatorError(attempts=[errors.Attempt("c1", "refused", 0.1)]),
+        errors.ProgrammingError("SYNTAX_ERROR: bad"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_errors_cross_process_boundaries_with_their_attributes(err: errors.Error) -> None:
+    err.error_name = "NAME"
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is type(err)
+    assert str(back) == str(err)
+    assert back.__dict__ == err.__dict__

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from prestoha.execution import (
     TransportError,
 )
 from prestoha.retry import RetryPolicy
+from prestoha.routing import HedgePolicy, RoutingMode
 
 BIGINT = {"name": "n", "type": "bigint", "typeSignature": {"rawType": "bigint", "arguments": []}}
 ROWS_COLUMN = {**BIGINT, "name": "rows"}
@@ -44,8 +46,10 @@ class Fault:
     status: int = 0
     #: ...or report this Trino error (name, type)...
     query_error: tuple[str, str] | None = None
-    #: ...or hold the request until the query is cancelled or ``release`` is set.
+    #: ...or hold the request until the query is cancelled or ``release`` is set...
     hang: bool = False
+    #: ...or answer after this many seconds.
+    delay: float = 0.0
 
 
 @dataclass
@@ -130,6 +134,9 @@ class FakeCoordinator:
     def _maybe_fail(self, key: tuple[str, int], query: _Query | None) -> None:
         fault = self.faults.pop(key, None)
         if fault is None:
+            return
+        if fault.delay:
+            time.sleep(fault.delay)
             return
         if fault.hang:
             while not self.release.is_set() and not (query and query.cancelled.is_set()):
@@ -226,18 +233,19 @@ class FakeDiscovery:
 def context(
     nodes: list[FakeCoordinator],
     *,
-    mode: str = "leader",
+    mode: RoutingMode | str = RoutingMode.LEADER,
     resume: ResumeMode = ResumeMode.VERIFY,
     retry: RetryPolicy | None = None,
     leader: int | None = 0,
     pinned: Coordinator | None = None,
+    hedge: HedgePolicy | None = None,
 ) -> tuple[ExecutionContext, FakeDiscovery]:
     """An execution context over ``nodes``, as a connection would make it."""
     by_uri = {n.uri: n for n in nodes}
     discovery = FakeDiscovery(nodes, leader)
     ctx = ExecutionContext(
-        cluster=Cluster(discovery, probe_interval=None, mode=mode),
-        mode=mode,
+        cluster=Cluster(discovery, probe_interval=None, mode=mode, hedge=hedge),
+        mode=RoutingMode(mode),
         transport=lambda c, _timeout: _transport(by_uri[c.uri]),
         apply_headers=lambda headers, coordinator: None,
         request_timeout=5.0,

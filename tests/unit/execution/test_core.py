@@ -291,3 +291,20 @@ def test_idempotent_true_lets_a_write_run_again() -> None:
     ex, rows = run(ctx, WRITE, idempotent=True)
     assert rows == [[1]]
     assert len(ex.attempts) == 2
+
+
+# -- one question for hedging, resubmission and replay ------------------------------------
+
+
+@pytest.mark.parametrize(("idempotent", "copies"), [(None, 2), (False, 1)])
+def test_a_read_marked_not_repeatable_is_never_hedged(idempotent: bool | None, copies: int) -> None:
+    from prestoha.routing import HedgePolicy
+
+    a, b, c = nodes()
+    for node in (a, b, c):
+        node.fail("fetch", 0, Fault(delay=0.3))  # every first page is slow
+    hedge = HedgePolicy(after=0.05, min_delay=0.0, budget=1.0, burst=10)
+    ctx, _ = context([a, b, c], mode="any", hedge=hedge)
+    _ex, rows = run(ctx, READ, idempotent=idempotent)
+    assert rows == TEN
+    assert len(a.submitted) + len(b.submitted) + len(c.submitted) == copies
