@@ -10,7 +10,7 @@ of pages, and the :class:`Transport` seam through which an attempt talks to a co
 
 from __future__ import annotations
 
-from prestoha import _workers
+from prestoha.execution import _workers
 from prestoha.execution._buffer import DEFAULT_PREFETCH, PageBuffer, PrefetchLimit
 from prestoha.execution._decision import ResumeMode
 from prestoha.execution._dispatch import ExecutionContext

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-from prestoha._workers import submit
 from prestoha.cluster import Coordinator
 from prestoha.execution._buffer import PageBuffer, PrefetchLimit
 from prestoha.execution._failures import Phase
 from prestoha.execution._replay import new_digest, row_digest_update
 from prestoha.execution._transport import Answer, Transport, TransportError
+from prestoha.execution._workers import submit
 from prestoha.protocol import Page, RowDecoder, estimated_size
 
 __all__ = ["AttemptEnded", "AttemptFailed", "AttemptRunner", "Event"]

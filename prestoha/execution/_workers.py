@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 __all__ = ["IDLE_TIMEOUT", "WorkerPool", "busy", "submit", "threads"]
 
-log = logging.getLogger("prestoha.execution")  # the fetchers are the execution's
+log = logging.getLogger("prestoha.execution")
 
 #: Seconds an idle thread waits for another task before it exits.
 IDLE_TIMEOUT = 30.0

@@ -3,7 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
-from prestoha._workers import WorkerPool
+from prestoha.execution._workers import WorkerPool
 
 
 def _until(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
