@@ -8,10 +8,15 @@ Run it as a process (``python -m prestoha.testing.coordinator --port 0``) or in-
 from __future__ import annotations
 
 from .admin import EmulatorAdmin
-from .faults import FailPost, Faults, RandomLatency
-from .journal import Journal, read_journal
-from .server import Coordinator
-from .spooling import SpoolingConfig
+from .http import (
+    Coordinator,
+    FailPost,
+    Faults,
+    Journal,
+    RandomLatency,
+    SpoolingConfig,
+    read_journal,
+)
 
 __all__ = [
     "Coordinator",

@@ -15,8 +15,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from .server import Coordinator
-from .spooling import SpoolingConfig
+from .http import Coordinator, SpoolingConfig
 
 
 def _parser() -> argparse.ArgumentParser:

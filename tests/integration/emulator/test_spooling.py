@@ -13,8 +13,7 @@ import trino.dbapi
 from trino.client import SegmentIterator
 from trino.mapper import RowMapperFactory
 
-from prestoha.testing.coordinator import Coordinator
-from prestoha.testing.coordinator.spooling import SpoolingConfig
+from prestoha.testing.coordinator import Coordinator, SpoolingConfig
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,8 @@ import trino.dbapi
 from trino.client import SegmentIterator
 from trino.mapper import RowMapperFactory
 
-from prestoha.testing.coordinator import Coordinator, EmulatorAdmin
+from prestoha.testing.coordinator import Coordinator, EmulatorAdmin, SpoolingConfig
 from prestoha.testing.coordinator.process import EmulatorProcess
-from prestoha.testing.coordinator.spooling import SpoolingConfig
 
 pytestmark = pytest.mark.integration
 

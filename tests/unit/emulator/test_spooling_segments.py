@@ -10,7 +10,7 @@ import pytest
 from trino.client import CompressedQueryDataDecoderFactory
 from trino.mapper import RowMapperFactory
 
-from prestoha.testing.coordinator.spooling import (
+from prestoha.testing.coordinator.http.spooling import (
     ENCODINGS,
     SegmentPacker,
     SegmentStore,

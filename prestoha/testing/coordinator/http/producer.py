@@ -21,7 +21,7 @@ from .spooling import Segment
 
 __all__ = ["Item", "Producer", "failure_json"]
 
-log = logging.getLogger("prestoha.testing.coordinator.producer")
+log = logging.getLogger("prestoha.testing.coordinator.http.producer")
 
 _FIRST_CHUNK = 64
 _MAX_CHUNK = 8192

@@ -27,7 +27,7 @@ __all__ = [
     "stats_json",
 ]
 
-log = logging.getLogger("prestoha.testing.coordinator.results")
+log = logging.getLogger("prestoha.testing.coordinator.http.results")
 
 TERMINAL_STATES = frozenset({"FINISHED", "FAILED"})
 

@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["Journal", "read_journal"]
 
-log = logging.getLogger("prestoha.testing.coordinator.journal")
+log = logging.getLogger("prestoha.testing.coordinator.http.journal")
 
 
 class Journal:

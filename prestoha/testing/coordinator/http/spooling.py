@@ -36,7 +36,7 @@ __all__ = [
     "select_encoding",
 ]
 
-log = logging.getLogger("prestoha.testing.coordinator.spooling")
+log = logging.getLogger("prestoha.testing.coordinator.http.spooling")
 
 ENCODINGS = ("json+zstd", "json+lz4", "json")
 """Every encoding the emulator can speak, in Trino's order of preference."""

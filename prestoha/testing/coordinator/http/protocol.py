@@ -7,8 +7,6 @@ polls are failed with ``ABANDONED_QUERY`` after the client timeout, and finished
 purged after a while so memory stays bounded.
 """
 
-from __future__ import annotations
-
 import datetime as _dt
 import logging
 import secrets
@@ -16,31 +14,29 @@ import string
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .faults import Faults
-from .headers import BadRequest, ParsedSession, change_headers, detect_prefix, parse_session
+from .headers import BadRequest, ParsedSession, detect_prefix, parse_session
 from .journal import Journal
 from .producer import Item, Producer, failure_json
-from .results import (
-    TERMINAL_STATES,
-    StandardError,
-    column_json,
-    dumps,
-    error_json,
-    stats_json,
-    warnings_json,
+from .query import (
+    DEFAULT_TARGET_RESULT_SIZE,
+    MAX_TARGET_RESULT_SIZE,
+    MAX_WAIT,
+    NOT_FOUND,
+    Query,
+    encoding_header,
+    page_json,
 )
+from .reply import Reply, text_reply
+from .results import TERMINAL_STATES, StandardError, dumps, error_json
 from .spooling import SegmentPacker, SegmentStore, SpoolingConfig, data_json, select_encoding
 
-__all__ = ["EngineLike", "Query", "QueryRegistry", "Reply"]
+__all__ = ["EngineLike", "QueryRegistry"]
 
-log = logging.getLogger("prestoha.testing.coordinator.protocol")
+log = logging.getLogger("prestoha.testing.coordinator.http.protocol")
 
-DEFAULT_TARGET_RESULT_SIZE = 1024 * 1024
-MAX_TARGET_RESULT_SIZE = 128 * 1024 * 1024
-MAX_WAIT = 1.0
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -52,163 +48,6 @@ class EngineLike(Protocol):
     def execute(self, sql: str, session: Any, *, query_id: str) -> Any: ...
 
     def close(self) -> None: ...
-
-
-@dataclass
-class Reply:
-    """An HTTP answer: status, body, content type and extra headers."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json"
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    has_rows: bool = False
-    delay: float = 0.0
-
-
-def _encoding_header(q: Query) -> list[tuple[str, str]]:
-    # Trino names the chosen encoding on every answer about the query.
-    return [] if q.encoding is None else [("X-Trino-Query-Data-Encoding", q.encoding)]
-
-
-def text_reply(status: int, message: str) -> Reply:
-    """A ``text/plain`` answer, as Trino sends for 400/404/410."""
-    return Reply(status, message.encode("utf-8"), "text/plain; charset=utf-8")
-
-
-NOT_FOUND = "Query not found"
-
-
-class Query:
-    """One registered query and everything needed to answer its URIs."""
-
-    def __init__(self, query_id: str, sql: str, session: ParsedSession, prefix: str) -> None:
-        self.id = query_id
-        self.slug = "y" + secrets.token_hex(16)
-        self.sql = sql
-        self.session = session
-        self.prefix = prefix
-        self.created_wall = _dt.datetime.now(_dt.timezone.utc)
-        self.created = time.monotonic()
-        self.last_seen = self.created
-        self.dispatched_at: float | None = None
-        self.finished_at: float | None = None
-        self.state = "QUEUED"
-        self.failure: dict[str, Any] | None = None
-        self.queued_token = 0
-        self.exec_token = -1
-        self.cached: Reply | None = None
-        self.done = False  # the last page (without nextUri) has been handed out
-        self.delay = 0.0
-        self.producer: Producer | None = None
-        self.target_size = DEFAULT_TARGET_RESULT_SIZE
-        self.max_wait = MAX_WAIT
-        self.columns: list[dict[str, Any]] | None = None
-        self.update_type: str | None = None
-        self.update_count: int | None = None
-        self.warnings: list[dict[str, Any]] = []
-        self.response_headers: list[tuple[str, str]] = []
-        self.rows_out = 0
-        self.bytes_out = 0
-        self.peak_page = 0
-        self.encoding: str | None = None  # spooling encoding; None = direct protocol
-        self.lock = threading.Lock()  # serialises page hand-out for this query
-
-    @property
-    def error_name(self) -> str | None:
-        """``errorName`` of the failure, if the query failed."""
-        return None if self.failure is None else str(self.failure.get("errorName"))
-
-    def fail(self, error: dict[str, Any]) -> bool:
-        """Fail the query unless it already ended; stops its producer."""
-        if self.state in TERMINAL_STATES:
-            return False
-        self.failure = error
-        self.state = "FAILED"
-        self.finished_at = time.monotonic()
-        self.release()
-        return True
-
-    def release(self) -> None:
-        """Stop the producer and drop buffered rows, so an ended query holds little memory."""
-        producer, self.producer = self.producer, None
-        if producer is not None:
-            producer.stop()
-        if self.cached is not None and self.cached.has_rows:
-            self.cached = None
-
-    def on_result(self, result: Any, prefix: str) -> None:
-        """Remember what the engine said about the statement (called by the producer)."""
-        self.columns = [column_json(c) for c in getattr(result, "columns", None) or []]
-        self.update_type = getattr(result, "update_type", None)
-        self.update_count = getattr(result, "update_count", None)
-        self.warnings = warnings_json(getattr(result, "warnings", None))
-        self.response_headers = change_headers(getattr(result, "changes", None), prefix)
-
-    def stats(self, state: str) -> dict[str, Any]:
-        """``StatementStats`` as of now."""
-        now = time.monotonic()
-        dispatched = self.dispatched_at or now
-        end = self.finished_at or now
-        return stats_json(
-            state=state,
-            elapsed_ms=int((end - self.created) * 1000),
-            queued_ms=int((dispatched - self.created) * 1000),
-            execution_ms=int(max(end - dispatched, 0.0) * 1000),
-            rows=self.rows_out,
-            nbytes=self.bytes_out,
-            peak_memory=self.peak_page,
-        )
-
-    def summary(self, node_id: str) -> dict[str, Any]:
-        """One entry of ``GET /_emulator/queries``."""
-        return {
-            "query_id": self.id,
-            "state": self.state,
-            "error_name": self.error_name,
-            "sql": self.sql,
-            "trace_token": self.session.trace_token,
-            "user": self.session.user,
-            "created": self.created_wall.isoformat(timespec="milliseconds"),
-            "node_id": node_id,
-        }
-
-
-def _results(
-    q: Query,
-    base: str,
-    *,
-    state: str,
-    next_uri: str | None,
-    data: bytes | None = None,
-    error: dict[str, Any] | None = None,
-    executing: bool = False,
-    data_value: bytes | None = None,
-) -> bytes:
-    head: dict[str, Any] = {"id": q.id, "infoUri": f"{base}/ui/query.html?{q.id}"}
-    if next_uri is not None:
-        if executing:
-            head["partialCancelUri"] = (
-                f"{base}/v1/statement/executing/partialCancel/{q.id}/0/{q.slug}/{q.exec_token + 1}"
-            )
-        head["nextUri"] = next_uri
-    if executing and q.columns is not None:
-        head["columns"] = q.columns
-    tail: dict[str, Any] = {"stats": q.stats(state)}
-    if error is not None:
-        tail["error"] = error
-    tail["warnings"] = q.warnings if executing else []
-    if executing and q.update_type is not None:
-        tail["updateType"] = q.update_type
-        if q.update_count is not None:
-            tail["updateCount"] = q.update_count
-    head_json = dumps(head)
-    tail_json = dumps(tail)
-    if data_value is not None:
-        return head_json[:-1] + b',"data":' + data_value + b"," + tail_json[1:]
-    if data is None:
-        return head_json[:-1] + b"," + tail_json[1:]
-    return head_json[:-1] + b',"data":[' + data + b"]," + tail_json[1:]
 
 
 class QueryRegistry:
@@ -353,8 +192,8 @@ class QueryRegistry:
         with self._lock:
             self._queries[q.id] = q
         next_uri = f"{base}/v1/statement/queued/{q.id}/{q.slug}/1"
-        body = _results(q, base, state="QUEUED", next_uri=next_uri)
-        return Reply(200, body, headers=_encoding_header(q))
+        body = page_json(q, base, state="QUEUED", next_uri=next_uri)
+        return Reply(200, body, headers=encoding_header(q))
 
     def _encoding_for(self, headers: list[tuple[str, str]], prefix: str) -> str | None:
         # PrestoDB has no spooling protocol, and Trino only spools when it is enabled.
@@ -376,12 +215,12 @@ class QueryRegistry:
                 self._dispatch(q)
             if q.failure is not None and q.exec_token < 0:
                 q.done = True
-                body = _results(q, base, state="FAILED", next_uri=None, error=q.failure)
-                return Reply(200, body, headers=_encoding_header(q))
+                body = page_json(q, base, state="FAILED", next_uri=None, error=q.failure)
+                return Reply(200, body, headers=encoding_header(q))
             next_uri = f"{base}/v1/statement/executing/{q.id}/{q.slug}/0"
             state = "QUEUED" if q.dispatched_at is None else "RUNNING"
-            body = _results(q, base, state=state, next_uri=next_uri)
-            return Reply(200, body, headers=_encoding_header(q))
+            body = page_json(q, base, state=state, next_uri=next_uri)
+            return Reply(200, body, headers=encoding_header(q))
 
     def _dispatch(self, q: Query) -> None:
         q.dispatched_at = time.monotonic()
@@ -469,21 +308,23 @@ class QueryRegistry:
             item = producer.take(q.max_wait)
         if q.failure is None and item is not None and item.kind == "error":
             q.fail(item.error or {})
-        headers = q.response_headers + _encoding_header(q)
+        headers = q.response_headers + encoding_header(q)
         if q.failure is not None:
             q.done = True
-            body = _results(q, base, state="FAILED", next_uri=None, error=q.failure, executing=True)
+            body = page_json(
+                q, base, state="FAILED", next_uri=None, error=q.failure, executing=True
+            )
             return Reply(200, body, headers=headers)
         next_uri = f"{base}/v1/statement/executing/{q.id}/{q.slug}/{token + 1}"
         if item is None:
-            body = _results(q, base, state=q.state, next_uri=next_uri, executing=True)
+            body = page_json(q, base, state=q.state, next_uri=next_uri, executing=True)
             return Reply(200, body, headers=headers)
         if item.kind == "end":
             q.state = "FINISHED"
             q.finished_at = time.monotonic()
             q.done = True
             q.release()
-            body = _results(q, base, state="FINISHED", next_uri=None, executing=True)
+            body = page_json(q, base, state="FINISHED", next_uri=None, executing=True)
             return Reply(200, body, headers=headers)
         segment = item.segment
         size = len(item.data) if segment is None else segment.json_size
@@ -492,12 +333,14 @@ class QueryRegistry:
         q.peak_page = max(q.peak_page, size)
         if segment is not None and q.encoding is not None:
             value = dumps(data_json(q.encoding, [segment], base))
-            body = _results(
+            body = page_json(
                 q, base, state="RUNNING", next_uri=next_uri, data_value=value, executing=True
             )
             # A page that only points at a spooled segment carries no rows itself.
             return Reply(200, body, headers=headers, has_rows=segment.inline)
-        body = _results(q, base, state="RUNNING", next_uri=next_uri, data=item.data, executing=True)
+        body = page_json(
+            q, base, state="RUNNING", next_uri=next_uri, data=item.data, executing=True
+        )
         return Reply(200, body, headers=headers, has_rows=True)
 
     def heartbeat(self, query_id: str, slug: str) -> Reply:

@@ -8,23 +8,16 @@ import re
 import resource
 import time
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .protocol import (
-    DEFAULT_TARGET_RESULT_SIZE,
-    MAX_WAIT,
-    NOT_FOUND,
-    QueryRegistry,
-    Reply,
-    text_reply,
-)
+from .faults import Faults
+from .protocol import QueryRegistry
+from .query import DEFAULT_TARGET_RESULT_SIZE, MAX_WAIT, NOT_FOUND
+from .reply import Reply, text_reply
 from .results import dumps
 from .spooling import WrongSegmentKey
 
-if TYPE_CHECKING:
-    from .server import Coordinator
-
-__all__ = ["Routes", "airlift_duration", "parse_data_size", "parse_duration"]
+__all__ = ["CoordinatorLike", "Routes", "airlift_duration", "parse_data_size", "parse_duration"]
 
 _STATEMENT = re.compile(r"^/v1/statement/(queued|executing)/([^/]+)/([^/]+)/(-?\d+)$")
 _SPOOLED = re.compile(r"^/v1/spooled/(download|ack)/([^/]+)$")
@@ -70,6 +63,31 @@ def airlift_duration(seconds: float) -> str:
     return f"{value / _UNIT_SECONDS['ns']:.2f}ns"
 
 
+class CoordinatorLike(Protocol):
+    """What the routes read and switch on the coordinator they serve (see ``Coordinator``)."""
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def environment(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def admin(self) -> bool: ...
+
+    @property
+    def started_at(self) -> float: ...
+
+    @property
+    def faults(self) -> Faults: ...
+
+
 def _json(value: Any, status: int = 200) -> Reply:
     return Reply(status, dumps(value))
 
@@ -77,7 +95,7 @@ def _json(value: Any, status: int = 200) -> Reply:
 class Routes:
     """Maps (method, path) to the protocol and info resources."""
 
-    def __init__(self, coordinator: Coordinator, registry: QueryRegistry) -> None:
+    def __init__(self, coordinator: CoordinatorLike, registry: QueryRegistry) -> None:
         self.coordinator = coordinator
         self.registry = registry
 
