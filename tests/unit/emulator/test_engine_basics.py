@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from prestoha.testing.coordinator.engine import (
+from prestoha.testing.coordinator.sql import (
     Engine,
     QueryError,
     SessionContext,

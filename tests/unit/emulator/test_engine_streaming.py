@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from prestoha.testing.coordinator.engine import Engine, QueryError, SessionContext
+from prestoha.testing.coordinator.sql import Engine, QueryError, SessionContext
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ import duckdb
 import pytest
 from sqlglot import exp
 
-from prestoha.testing.coordinator.catalogs import ColumnInfo
-from prestoha.testing.coordinator.functions import joda_to_strftime
-from prestoha.testing.coordinator.inference import Star, align, output_hints
-from prestoha.testing.coordinator.sqlerrors import QueryError
-from prestoha.testing.coordinator.translate import ResolvedTable, parse, translate
-from prestoha.testing.coordinator.types import parse_type
+from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
+from prestoha.testing.coordinator.sql.errors import QueryError
+from prestoha.testing.coordinator.sql.functions import joda_to_strftime
+from prestoha.testing.coordinator.sql.inference import Star, align, output_hints
+from prestoha.testing.coordinator.sql.translate import ResolvedTable, parse, translate
+from prestoha.testing.coordinator.sql.types import parse_type
 
 COLUMNS = [ColumnInfo("id", parse_type("bigint")), ColumnInfo("name", parse_type("varchar(20)"))]
 

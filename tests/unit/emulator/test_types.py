@@ -9,14 +9,14 @@ from uuid import UUID
 
 import pytest
 
-from prestoha.testing.coordinator.duckdb_types import to_duckdb
-from prestoha.testing.coordinator.types import (
+from prestoha.testing.coordinator.sql.duckdb_types import to_duckdb
+from prestoha.testing.coordinator.sql.types import (
     TrinoType,
     TypeParseError,
     merge,
     parse_type,
 )
-from prestoha.testing.coordinator.values import encoder, normalize_zone, row_encoder
+from prestoha.testing.coordinator.sql.values import encoder, normalize_zone, row_encoder
 
 
 @pytest.mark.parametrize(

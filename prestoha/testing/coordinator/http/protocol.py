@@ -41,7 +41,7 @@ _ALPHABET = string.ascii_lowercase + string.digits
 
 
 class EngineLike(Protocol):
-    """What the protocol needs from the SQL engine (see ``engine.Engine``)."""
+    """What the protocol needs from the SQL engine (see ``sql.Engine``)."""
 
     def is_read_only(self, sql: str, session: Any) -> bool: ...
 

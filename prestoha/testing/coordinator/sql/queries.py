@@ -11,18 +11,18 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from prestoha.testing.coordinator.context import Context
-from prestoha.testing.coordinator.duckdb_types import from_duckdb, is_mapped
-from prestoha.testing.coordinator.duckerrors import from_duckdb_error
-from prestoha.testing.coordinator.inference import align
-from prestoha.testing.coordinator.session import Column, StatementResult, session_zone
-from prestoha.testing.coordinator.translate import ANON_PREFIX, Translation, translate
-from prestoha.testing.coordinator.types import TrinoType, merge, parse_type
-from prestoha.testing.coordinator.values import row_encoder
+from prestoha.testing.coordinator.sql.context import Context
+from prestoha.testing.coordinator.sql.duckdb_errors import from_duckdb_error
+from prestoha.testing.coordinator.sql.duckdb_types import from_duckdb, is_mapped
+from prestoha.testing.coordinator.sql.inference import align
+from prestoha.testing.coordinator.sql.session import Column, StatementResult, session_zone
+from prestoha.testing.coordinator.sql.translate import ANON_PREFIX, Translation, translate
+from prestoha.testing.coordinator.sql.types import TrinoType, merge, parse_type
+from prestoha.testing.coordinator.sql.values import row_encoder
 
 __all__ = ["FETCH_ROWS", "OutputColumn", "execute_query", "run_query", "static_result"]
 
-log = logging.getLogger("prestoha.testing.coordinator.queries")
+log = logging.getLogger("prestoha.testing.coordinator.sql.queries")
 
 FETCH_ROWS = 4096
 """Rows fetched from DuckDB per batch; small enough to cancel quickly, big enough to be cheap."""

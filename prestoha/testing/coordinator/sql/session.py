@@ -1,4 +1,4 @@
-"""The values passed between the protocol side and the SQL engine (see ``engine.Engine``)."""
+"""The values passed between the protocol side and the SQL engine (see ``sql.Engine``)."""
 
 from __future__ import annotations
 

@@ -28,34 +28,25 @@ import duckdb
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from prestoha.testing.coordinator import commands, statements
-from prestoha.testing.coordinator.catalogs import Catalog, CatalogError
-from prestoha.testing.coordinator.catalogs.memory import MemoryCatalog
-from prestoha.testing.coordinator.catalogs.system import SystemCatalog
-from prestoha.testing.coordinator.catalogs.tpch import TpchCatalog
-from prestoha.testing.coordinator.context import Context
-from prestoha.testing.coordinator.duckerrors import from_duckdb_error
-from prestoha.testing.coordinator.queries import run_query
-from prestoha.testing.coordinator.session import (
-    Column,
-    SessionChanges,
+from prestoha.testing.coordinator.sql import commands, statements
+from prestoha.testing.coordinator.sql.catalogs import Catalog, CatalogError
+from prestoha.testing.coordinator.sql.catalogs.memory import MemoryCatalog
+from prestoha.testing.coordinator.sql.catalogs.system import SystemCatalog
+from prestoha.testing.coordinator.sql.catalogs.tpch import TpchCatalog
+from prestoha.testing.coordinator.sql.context import Context
+from prestoha.testing.coordinator.sql.duckdb_errors import from_duckdb_error
+from prestoha.testing.coordinator.sql.errors import QueryError, user_error
+from prestoha.testing.coordinator.sql.queries import run_query
+from prestoha.testing.coordinator.sql.session import (
     SessionContext,
     StatementResult,
     session_zone,
 )
-from prestoha.testing.coordinator.sqlerrors import QueryError, user_error
-from prestoha.testing.coordinator.translate import parse
+from prestoha.testing.coordinator.sql.translate import parse
 
-__all__ = [
-    "Column",
-    "Engine",
-    "QueryError",
-    "SessionChanges",
-    "SessionContext",
-    "StatementResult",
-]
+__all__ = ["Engine"]
 
-log = logging.getLogger("prestoha.testing.coordinator.engine")
+log = logging.getLogger("prestoha.testing.coordinator.sql.engine")
 
 TRANSACTION_IDLE_SECONDS = 300.0
 """A transaction unused for this long is rolled back (Trino's ``transaction.idle-timeout``)."""
@@ -100,7 +91,7 @@ class Engine:
             "system": SystemCatalog(node_id, version, queries, lambda: self.uri),
         }
         if lake_dir is not None:
-            from prestoha.testing.coordinator.catalogs.lake import LakeCatalog
+            from prestoha.testing.coordinator.sql.catalogs.lake import LakeCatalog
 
             self.catalogs["lake"] = LakeCatalog(lake_dir)
         self._transactions: dict[str, Any] = {}
@@ -113,7 +104,7 @@ class Engine:
     def is_read_only(self, sql: str, session: SessionContext) -> bool:
         """Whether ``sql`` can change no data (statements that can are journaled)."""
         try:
-            return commands.is_read_only(self, sql, session)
+            return commands.is_read_only(sql, session)
         except (QueryError, SqlglotError):
             return True  # it fails before touching anything
         except Exception:

@@ -8,12 +8,12 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
-from prestoha.testing.coordinator.context import Context
-from prestoha.testing.coordinator.duckerrors import from_duckdb_error
-from prestoha.testing.coordinator.prepared import bind_parameters, parameter_count
-from prestoha.testing.coordinator.queries import execute_query, static_result
-from prestoha.testing.coordinator.session import StatementResult
-from prestoha.testing.coordinator.translate import parse, translate
+from prestoha.testing.coordinator.sql.context import Context
+from prestoha.testing.coordinator.sql.duckdb_errors import from_duckdb_error
+from prestoha.testing.coordinator.sql.prepared import bind_parameters, parameter_count
+from prestoha.testing.coordinator.sql.queries import execute_query, static_result
+from prestoha.testing.coordinator.sql.session import StatementResult
+from prestoha.testing.coordinator.sql.translate import parse, translate
 
 __all__ = ["describe_input", "describe_output", "explain", "show"]
 

@@ -29,10 +29,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from prestoha.testing.coordinator.catalogs import Catalog, CatalogError, ColumnInfo, TableInfo
-from prestoha.testing.coordinator.catalogs.memory import quote
-from prestoha.testing.coordinator.duckdb_types import to_duckdb
-from prestoha.testing.coordinator.types import TypeParseError, parse_type
+from prestoha.testing.coordinator.sql.catalogs import Catalog, CatalogError, ColumnInfo, TableInfo
+from prestoha.testing.coordinator.sql.catalogs.memory import quote
+from prestoha.testing.coordinator.sql.duckdb_types import to_duckdb
+from prestoha.testing.coordinator.sql.types import TypeParseError, parse_type
 
 __all__ = ["LakeCatalog"]
 

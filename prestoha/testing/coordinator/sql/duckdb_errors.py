@@ -6,7 +6,7 @@ import re
 
 import duckdb
 
-from prestoha.testing.coordinator.sqlerrors import QueryError, user_error
+from prestoha.testing.coordinator.sql.errors import QueryError, user_error
 
 __all__ = ["from_duckdb_error"]
 

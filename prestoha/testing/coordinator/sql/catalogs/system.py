@@ -10,8 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from prestoha.testing.coordinator.catalogs import Catalog, ColumnInfo, TableInfo, VirtualTable
-from prestoha.testing.coordinator.types import parse_type
+from prestoha.testing.coordinator.sql.catalogs import Catalog, ColumnInfo, TableInfo, VirtualTable
+from prestoha.testing.coordinator.sql.types import parse_type
 
 __all__ = ["SystemCatalog"]
 

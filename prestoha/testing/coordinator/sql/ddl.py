@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from prestoha.testing.coordinator.catalogs import Catalog, ColumnInfo
-from prestoha.testing.coordinator.context import Context
-from prestoha.testing.coordinator.queries import execute_query
-from prestoha.testing.coordinator.session import StatementResult
-from prestoha.testing.coordinator.translate import data_type_text
-from prestoha.testing.coordinator.types import TrinoType, TypeParseError, parse_type
+from prestoha.testing.coordinator.sql.catalogs import Catalog, ColumnInfo
+from prestoha.testing.coordinator.sql.context import Context
+from prestoha.testing.coordinator.sql.queries import execute_query
+from prestoha.testing.coordinator.sql.session import StatementResult
+from prestoha.testing.coordinator.sql.translate import data_type_text
+from prestoha.testing.coordinator.sql.types import TrinoType, TypeParseError, parse_type
 
 __all__ = ["comment_of", "parse_column_type", "run"]
 

@@ -2,7 +2,7 @@
 
 Each runs to completion before the result is returned and answers like Trino: one ``rows
 bigint`` column holding the row count, plus ``updateType``/``updateCount``. DDL is in
-:mod:`prestoha.testing.coordinator.ddl`.
+:mod:`prestoha.testing.coordinator.sql.ddl`.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from typing import Any
 
 from sqlglot import exp
 
-from prestoha.testing.coordinator import ddl
-from prestoha.testing.coordinator.catalogs import Catalog, ColumnInfo
-from prestoha.testing.coordinator.catalogs.memory import quote
-from prestoha.testing.coordinator.context import Context
-from prestoha.testing.coordinator.duckdb_types import to_duckdb
-from prestoha.testing.coordinator.queries import OutputColumn, execute_query, to_columns
-from prestoha.testing.coordinator.session import StatementResult
-from prestoha.testing.coordinator.translate import translate
-from prestoha.testing.coordinator.types import insertable
+from prestoha.testing.coordinator.sql import ddl
+from prestoha.testing.coordinator.sql.catalogs import Catalog, ColumnInfo
+from prestoha.testing.coordinator.sql.catalogs.memory import quote
+from prestoha.testing.coordinator.sql.context import Context
+from prestoha.testing.coordinator.sql.duckdb_types import to_duckdb
+from prestoha.testing.coordinator.sql.queries import OutputColumn, execute_query, to_columns
+from prestoha.testing.coordinator.sql.session import StatementResult
+from prestoha.testing.coordinator.sql.translate import translate
+from prestoha.testing.coordinator.sql.types import insertable
 
 __all__ = ["count_result", "run", "shaped_select"]
 

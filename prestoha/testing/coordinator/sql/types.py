@@ -1,10 +1,10 @@
 """Trino types: parsing, display strings, ``typeSignature`` JSON and the DuckDB mapping.
 
 A :class:`TrinoType` is what the emulator reports to clients. DuckDB holds the data; the
-mapping between the two type systems is in :mod:`prestoha.testing.coordinator.duckdb_types`.
+mapping between the two type systems is in :mod:`prestoha.testing.coordinator.sql.duckdb_types`.
 Details DuckDB does not keep (``varchar(n)``, ``char(n)``, datetime precision, the two interval
 kinds, anonymous row fields) come from the catalog metadata or the query text and are merged in
-with :func:`merge`. Value encoding lives in :mod:`prestoha.testing.coordinator.values`.
+with :func:`merge`. Value encoding lives in :mod:`prestoha.testing.coordinator.sql.values`.
 """
 
 from __future__ import annotations

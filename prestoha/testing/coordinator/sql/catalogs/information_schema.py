@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from prestoha.testing.coordinator.catalogs import ColumnInfo, TableInfo, VirtualTable
-from prestoha.testing.coordinator.types import parse_type
+from prestoha.testing.coordinator.sql.catalogs import ColumnInfo, TableInfo, VirtualTable
+from prestoha.testing.coordinator.sql.types import parse_type
 
 __all__ = ["INFORMATION_SCHEMA", "information_schema_table", "information_schema_tables"]
 

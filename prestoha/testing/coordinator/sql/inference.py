@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from prestoha.testing.coordinator.catalogs import ColumnInfo
-from prestoha.testing.coordinator.types import TrinoType, TypeParseError, parse_type
+from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
+from prestoha.testing.coordinator.sql.types import TrinoType, TypeParseError, parse_type
 
 __all__ = ["Star", "align", "decimal_literal_type", "output_hints"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prestoha.testing.coordinator.types import TrinoType
+from prestoha.testing.coordinator.sql.types import TrinoType
 
 __all__ = ["from_duckdb", "is_mapped", "to_duckdb"]
 

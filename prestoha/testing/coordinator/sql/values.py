@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from prestoha.testing.coordinator.types import TrinoType
+from prestoha.testing.coordinator.sql.types import TrinoType
 
 __all__ = ["Encoder", "encoder", "normalize_zone", "row_encoder"]
 

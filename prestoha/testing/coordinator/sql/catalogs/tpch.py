@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from prestoha.testing.coordinator.catalogs import Catalog, CatalogError, ColumnInfo, TableInfo
-from prestoha.testing.coordinator.types import parse_type
+from prestoha.testing.coordinator.sql.catalogs import Catalog, CatalogError, ColumnInfo, TableInfo
+from prestoha.testing.coordinator.sql.types import parse_type
 
 __all__ = ["SCALES", "TABLE_COLUMNS", "TpchCatalog"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from prestoha.testing.coordinator.types import TrinoType
+from prestoha.testing.coordinator.sql.types import TrinoType
 
 __all__ = ["Catalog", "CatalogError", "ColumnInfo", "TableInfo", "VirtualTable"]
 

@@ -19,10 +19,10 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from prestoha.testing.coordinator.catalogs import ColumnInfo
-from prestoha.testing.coordinator.functions import rewrite
-from prestoha.testing.coordinator.inference import Item, decimal_literal_type, output_hints
-from prestoha.testing.coordinator.sqlerrors import QueryError, user_error
+from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
+from prestoha.testing.coordinator.sql.errors import QueryError, user_error
+from prestoha.testing.coordinator.sql.functions import rewrite
+from prestoha.testing.coordinator.sql.inference import Item, decimal_literal_type, output_hints
 
 __all__ = [
     "ANON_PREFIX",

@@ -9,29 +9,54 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from sqlglot import exp
 
-from prestoha.testing.coordinator.catalogs import Catalog, ColumnInfo, TableInfo, VirtualTable
-from prestoha.testing.coordinator.catalogs.information_schema import (
+from prestoha.testing.coordinator.sql.catalogs import Catalog, ColumnInfo, TableInfo, VirtualTable
+from prestoha.testing.coordinator.sql.catalogs.information_schema import (
     INFORMATION_SCHEMA,
     information_schema_table,
     information_schema_tables,
 )
-from prestoha.testing.coordinator.catalogs.memory import quote
-from prestoha.testing.coordinator.duckdb_types import to_duckdb
-from prestoha.testing.coordinator.session import SessionChanges, SessionContext, session_zone
-from prestoha.testing.coordinator.sqlerrors import QueryError, position_of, user_error
-from prestoha.testing.coordinator.translate import ResolvedTable
+from prestoha.testing.coordinator.sql.catalogs.memory import quote
+from prestoha.testing.coordinator.sql.duckdb_types import to_duckdb
+from prestoha.testing.coordinator.sql.errors import QueryError, position_of, user_error
+from prestoha.testing.coordinator.sql.session import (
+    SessionChanges,
+    SessionContext,
+    StatementResult,
+    session_zone,
+)
+from prestoha.testing.coordinator.sql.translate import ResolvedTable
 
-if TYPE_CHECKING:
-    from prestoha.testing.coordinator.engine import Engine
-
-__all__ = ["Context"]
+__all__ = ["Context", "EngineView"]
 
 _virtual_ids = itertools.count(1)
 _LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+
+
+class EngineView(Protocol):
+    """The engine as a statement sees it (see ``Engine``).
+
+    Statements reach back to the engine that runs them only through this: its catalogs, its
+    version, its transactions, and running a parsed statement (``EXECUTE`` of a prepared one).
+    """
+
+    @property
+    def catalogs(self) -> Mapping[str, Catalog]: ...
+
+    @property
+    def version(self) -> str: ...
+
+    def begin(self, ctx: Context) -> str: ...
+
+    def finish(self, txn_id: str, commit: bool) -> None: ...
+
+    def run_tree(
+        self, ctx: Context, tree: exp.Expression, release: Callable[[], None]
+    ) -> StatementResult: ...
 
 
 class Context:
@@ -39,7 +64,7 @@ class Context:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineView,
         session: SessionContext,
         cur: Any,
         sql: str,

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlglot import exp
 
-from prestoha.testing.coordinator import showing
-from prestoha.testing.coordinator.context import Context
-from prestoha.testing.coordinator.prepared import bind_parameters, split_arguments
-from prestoha.testing.coordinator.session import SessionContext, StatementResult
-from prestoha.testing.coordinator.translate import parse
-
-if TYPE_CHECKING:
-    from prestoha.testing.coordinator.engine import Engine
+from prestoha.testing.coordinator.sql import showing
+from prestoha.testing.coordinator.sql.context import Context
+from prestoha.testing.coordinator.sql.prepared import bind_parameters, split_arguments
+from prestoha.testing.coordinator.sql.session import SessionContext, StatementResult
+from prestoha.testing.coordinator.sql.translate import parse
 
 __all__ = ["is_read_only", "run", "strip_comments"]
 
@@ -239,14 +235,14 @@ _READ_ONLY_HEADS = re.compile(
 )
 
 
-def is_read_only(engine: Engine, sql: str, session: SessionContext) -> bool:
+def is_read_only(sql: str, session: SessionContext) -> bool:
     """Whether the statement cannot change data (see ``Engine.is_read_only``)."""
     text = strip_comments(sql)
     if m := _EXPLAIN.match(text):
-        return not m["analyze"] or is_read_only(engine, m["sql"], session)
+        return not m["analyze"] or is_read_only(m["sql"], session)
     if m := _EXECUTE_IMMEDIATE.match(text):
-        return is_read_only(engine, _unquote(m["sql"]), session)
+        return is_read_only(_unquote(m["sql"]), session)
     if m := _EXECUTE.match(text):
         inner = session.prepared.get(_name(m["name"]))
-        return inner is not None and is_read_only(engine, inner, session)
+        return inner is not None and is_read_only(inner, session)
     return bool(_READ_ONLY_HEADS.match(text))

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from prestoha.testing.coordinator.catalogs import Catalog, CatalogError, ColumnInfo, TableInfo
-from prestoha.testing.coordinator.duckdb_types import from_duckdb, to_duckdb
-from prestoha.testing.coordinator.types import TrinoType, merge
+from prestoha.testing.coordinator.sql.catalogs import Catalog, CatalogError, ColumnInfo, TableInfo
+from prestoha.testing.coordinator.sql.duckdb_types import from_duckdb, to_duckdb
+from prestoha.testing.coordinator.sql.types import TrinoType, merge
 
 __all__ = ["MemoryCatalog", "quote"]
 
