@@ -1,5 +1,5 @@
 """``python -m prestoha`` runs the ``prestoha`` command."""
 
-from prestoha._entry import main
+from prestoha.cli import main
 
 main()

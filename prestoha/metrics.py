@@ -1,4 +1,4 @@
-"""Prometheus metrics for the driver and the agent (``pip install 'prestoha[metrics]'``).
+"""Prometheus metrics for the driver (``pip install 'prestoha[metrics]'``).
 
 ::
 
@@ -30,15 +30,15 @@ and, read from every cluster of the process at scrape time: ``prestoha_node_up{n
 and ``prestoha_discovery_stale``.
 
 The library never starts a server: expose the registry as your application does
-(``prometheus_client.start_http_server``, a WSGI/ASGI app...). ``prestoha agent
---metrics-port`` serves the agent's own metrics (:func:`serve_agent`).
+(``prometheus_client.start_http_server``, a WSGI/ASGI app...). Which registries have the
+metrics is process state: :func:`reset` takes them out of every one (for test fixtures).
+The agent's metrics live with the agent, in :mod:`prestoha.agent.metrics`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -52,9 +52,7 @@ from prestoha import events
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
-    from prestoha.agent import Agent
-
-__all__ = ["DriverMetrics", "install", "node_label", "serve_agent", "uninstall"]
+__all__ = ["LATENCY_BUCKETS", "DriverMetrics", "install", "node_label", "reset", "uninstall"]
 
 log = logging.getLogger("prestoha.metrics")
 
@@ -235,6 +233,7 @@ class ClusterCollector(Collector):
     """Per-node gauges read from every :class:`~prestoha.cluster.Cluster` at scrape time."""
 
     def collect(self) -> Iterable[Metric]:
+        """The per-node gauges of every cluster of the process, as they are now."""
         up = GaugeMetricFamily("prestoha_node_up", "1 while queries may go to it.", labels=["node"])
         leader = GaugeMetricFamily(
             "prestoha_node_leader", "1 for the elected leader.", labels=["node"]
@@ -304,78 +303,12 @@ def uninstall(registry: CollectorRegistry | None = None) -> None:
         metrics.close()
 
 
-# -- the agent ------------------------------------------------------------------------------
-
-
-class _CountedCheck:
-    """Wraps the agent's health check to count checks and time them."""
-
-    def __init__(self, check: Callable[[], Any], checks: Counter, latency: Histogram) -> None:
-        self._check = check
-        self._checks = checks
-        self._latency = latency
-
-    def __call__(self) -> Any:
-        result = self._check()
-        outcome = getattr(getattr(result, "outcome", None), "value", "unknown")
-        self._checks.labels(outcome).inc()
-        self._latency.observe(max(0.0, float(getattr(result, "latency", 0.0))))
-        return result
-
-
-class AgentCollector(Collector):
-    """The agent's state, read at scrape time."""
-
-    def __init__(self, agent: Agent) -> None:
-        self._agent = agent
-        self._started = time.time()
-
-    def collect(self) -> Iterable[Metric]:
-        agent = self._agent
-        registrar = agent.registrar
-        epoch = registrar.leader_epoch
-        values = (
-            ("prestoha_agent_coordinator_up", "1 while the coordinator passes its checks.",
-             agent.state.up),
-            ("prestoha_agent_zookeeper_connected", "1 while the ZooKeeper session is connected.",
-             registrar.connected),
-            ("prestoha_agent_registered", "1 while the member znode is held.",
-             registrar.registered),
-            ("prestoha_agent_leader", "1 while this agent's coordinator leads.",
-             epoch is not None),
-        )  # fmt: skip
-        for name, doc, value in values:
-            yield GaugeMetricFamily(name, doc, value=1 if value else 0)
-        yield GaugeMetricFamily(
-            "prestoha_agent_leader_epoch", "The epoch while leading, else 0.", value=epoch or 0
-        )
-        yield GaugeMetricFamily(
-            "prestoha_agent_start_time_seconds", "When the agent started (Unix time).",
-            value=self._started,
-        )  # fmt: skip
-
-
-def serve_agent(agent: Agent, port: int, addr: str = "127.0.0.1") -> int:
-    """Serve ``agent``'s metrics on ``http://addr:port/metrics`` (its own registry).
-
-    Returns the bound port (``port=0`` picks a free one). The server runs on a daemon thread.
-    """
-    from prometheus_client import start_http_server
-
-    registry = CollectorRegistry()
-    checks = Counter(
-        "prestoha_agent_checks", "Coordinator health checks by outcome.", ["outcome"],
-        registry=registry,
-    )  # fmt: skip
-    for outcome in ("healthy", "unhealthy", "refused"):
-        checks.labels(outcome)
-    latency = Histogram(
-        "prestoha_agent_check_seconds", "Round trip of one health check.",
-        buckets=LATENCY_BUCKETS, registry=registry,
-    )  # fmt: skip
-    agent.check = _CountedCheck(agent.check, checks, latency)  # type: ignore[assignment]
-    registry.register(AgentCollector(agent))
-    server, _thread = start_http_server(port, addr=addr, registry=registry)
-    bound = int(server.server_port)
-    log.info("agent metrics on http://%s:%d/metrics", addr, bound)
-    return bound
+def reset() -> None:
+    """Undo every :func:`install` of the process: the metrics leave each registry they are in
+    and stop listening to :mod:`prestoha.events`. Test fixtures call it so that no test sees
+    what an earlier one installed."""
+    with _install_lock:
+        found = list(_installed.values())
+        _installed.clear()
+    for metrics in found:
+        metrics.close()

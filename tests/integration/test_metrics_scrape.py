@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
 import prestoha
-from prestoha.metrics import install, uninstall
+from prestoha.metrics import install, reset
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def metrics_url() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
-        uninstall(registry)
+        reset()
 
 
 def test_a_scrape_shows_the_counters_move_through_a_failover(

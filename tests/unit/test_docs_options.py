@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from prestoha._cli_query import CONNECT_OPTIONS, query
+from prestoha.cli.query import CONNECT_OPTIONS, query
 from prestoha.dbapi.options import Options
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"

@@ -11,17 +11,23 @@ import prestoha.metrics
 from prestoha import events
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.discovery.static import StaticDiscovery
-from prestoha.metrics import install, node_label, uninstall
+from prestoha.metrics import install, node_label, reset, uninstall
 
 NODE = "http://10.0.0.1:8080"
 
 
+@pytest.fixture(autouse=True)
+def no_metrics_left_installed() -> Iterator[None]:
+    """Whatever a test installed (even when it failed half-way) is gone after it."""
+    yield
+    reset()
+
+
 @pytest.fixture
-def registry() -> Iterator[CollectorRegistry]:
+def registry() -> CollectorRegistry:
     reg = CollectorRegistry()
     install(reg)
-    yield reg
-    uninstall(reg)
+    return reg
 
 
 def value(reg: CollectorRegistry, name: str, **labels: str) -> float | None:
@@ -134,5 +140,19 @@ def test_node_gauges_come_from_the_process_clusters(registry: CollectorRegistry)
     assert value(registry, "prestoha_node_up", node=uris[0]) is None
 
 
+def test_reset_uninstalls_from_every_registry() -> None:
+    first, second = CollectorRegistry(), CollectorRegistry()
+    install(first)
+    install(second)
+    reset()
+    events.emit("query", outcome="ok", seconds=0.1, attempts=1, read_only=True)
+    assert value(first, "prestoha_queries_total", outcome="ok") is None
+    assert value(second, "prestoha_queries_total", outcome="ok") is None
+    again = install(first)  # a fresh start: the registry takes the metrics again
+    assert value(first, "prestoha_queries_total", outcome="ok") == 0
+    assert again.registry is first
+
+
 def test_the_module_names_its_public_api() -> None:
-    assert set(prestoha.metrics.__all__) >= {"install", "uninstall", "serve_agent"}
+    assert set(prestoha.metrics.__all__) >= {"install", "uninstall", "reset", "node_label"}
+    assert "serve_agent" not in prestoha.metrics.__all__  # the agent's are prestoha.agent.metrics

@@ -88,7 +88,7 @@ def test_cli_help_runs() -> None:
 
 
 def test_cli_without_its_extra_says_how_to_get_it() -> None:
-    code = "import sys; sys.modules['click'] = None; from prestoha._entry import main; main()"
+    code = "import sys; sys.modules['click'] = None; from prestoha.cli import main; main()"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 1
     assert "pip install 'prestoha[cli]'" in out.stderr

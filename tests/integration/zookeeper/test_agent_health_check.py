@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from prestoha._agent_health import HealthCheck, Outcome
+from prestoha.agent import HealthCheck, Outcome
 from prestoha.testing.cluster import LocalCluster
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,8 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
-from prestoha._agent_zk import Registrar
-from prestoha.discovery import Member, ZooKeeperDiscovery
-from prestoha.discovery._zkconfig import parse_auth, parse_hosts
+from prestoha.agent import Registrar
+from prestoha.discovery import Member, ZooKeeperDiscovery, parse_auth, parse_hosts
 from prestoha.discovery.records import ClusterPaths, decode_leader
 from prestoha.testing.zookeeper import ZooKeeperEnsemble
 
@@ -111,8 +110,9 @@ def test_a_lost_session_is_followed_by_a_new_registration(
     first = eventually(lambda: r.leader_epoch, 15, "c1 leads")
     old_session = zk_client.exists(paths.member("c1")).ephemeralOwner
     # expire the agent's session from outside, as ZooKeeper does after a long partition
-    session_id, password = r._client.client_id
-    thief = KazooClient(hosts=zookeeper.hosts, client_id=(session_id, password))
+    client_id = r.client_id
+    assert client_id is not None
+    thief = KazooClient(hosts=zookeeper.hosts, client_id=client_id)
     thief.start(timeout=10)
     thief.stop()
     thief.close()

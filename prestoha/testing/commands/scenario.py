@@ -1,4 +1,5 @@
-"""``prestoha demo``: a real local cluster, a leader killed under load, queries that keep working.
+"""The story ``prestoha demo`` tells: a real local cluster, its leader killed under load,
+queries that keep working.
 
 Everything is real: a ZooKeeper server, three emulated Trino coordinators and their agents run
 as processes (:class:`~prestoha.testing.cluster.LocalCluster`); worker threads query through
@@ -8,8 +9,6 @@ from what the queries returned, and every row of the long reads is checked (coun
 
 from __future__ import annotations
 
-import logging
-import sys
 import threading
 import time
 from collections import Counter, deque
@@ -19,9 +18,7 @@ from typing import Any
 
 import click
 
-from prestoha.cli import cli
-
-__all__ = ["Demo", "Tally", "demo", "quiet_library_logs"]
+__all__ = ["COUNT_SQL", "SHORT_SQL", "STREAM_SQL", "TIMELINE_STEP", "Demo", "NodeView", "Tally"]
 
 #: A short aggregate and a long ordered read whose rows are all checked.
 SHORT_SQL = "SELECT orderpriority, count(*) FROM orders GROUP BY orderpriority ORDER BY 1"
@@ -57,6 +54,7 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def success(self, node: str, attempts: int, began: float, rows: int) -> None:
+        """Count a query ``node`` answered after ``attempts`` tries, begun at ``began``."""
         now = time.monotonic()
         with self.lock:
             self.ok += 1
@@ -74,6 +72,7 @@ class Tally:
                     self.first_after_kill_node = node
 
     def failure(self, text: str) -> None:
+        """Count a failed query (the first few errors are kept)."""
         with self.lock:
             self.failed += 1
             if len(self.errors) < 5:
@@ -148,6 +147,7 @@ class Demo:
         self._log(f"+{at:5.2f} s  {text}")
 
     def node_id(self, uri: str | None) -> str:
+        """The node id of a coordinator URI (the URI itself when it is not one of ours)."""
         return self._by_uri.get(uri or "", uri or "?")
 
     def run(self) -> None:
@@ -319,6 +319,7 @@ class Demo:
     # -- the result -----------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
+        """What happened, as plain values (the ``--json`` output)."""
         t = self.tally
         with t.lock:
             gap = (
@@ -357,52 +358,3 @@ class _WrongResult(Exception):
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
-
-
-@cli.command()
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 32))
-@click.option(
-    "--mode",
-    default="leader",
-    show_default=True,
-    type=click.Choice(["leader", "leader-preferred", "any"]),
-    help="routing mode of the demo's connection",
-)
-@click.option("--json", "as_json", is_flag=True, help="print only a JSON summary on stdout")
-@click.option("--plain", is_flag=True, help="no live view: one line per step")
-def demo(threads: int, mode: str, as_json: bool, plain: bool) -> None:
-    """Run the failover demo: a local cluster, its leader killed, queries that keep working.
-
-    Starts ZooKeeper, three emulated Trino coordinators and their agents (real processes), runs
-    queries on several threads, SIGKILLs the leader, restarts it and prints what happened.
-    Ctrl-C stops it and every process it started.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("duckdb") is None:
-        raise click.ClickException(
-            "the demo runs emulated coordinators, which need: pip install 'prestoha[testing]'"
-        )
-    from prestoha._cli_demo_view import run_demo
-
-    sys.exit(run_demo(threads=threads, mode=mode, as_json=as_json, plain=plain))
-
-
-def quiet_library_logs(sink: Callable[[str], None]) -> Callable[[], None]:
-    """Send prestoha's warnings to ``sink`` instead of stderr while the demo runs."""
-
-    class _Sink(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            sink(record.getMessage())
-
-    logger = logging.getLogger("prestoha")
-    handler = _Sink(logging.WARNING)
-    before = logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-
-    def undo() -> None:
-        logger.removeHandler(handler)
-        logger.propagate = before
-
-    return undo

@@ -21,8 +21,9 @@ import time
 import uuid
 from typing import Any
 
-from prestoha.discovery._base import Leader, Member
-from prestoha.discovery._zkconfig import (
+from prestoha.discovery import (
+    Leader,
+    Member,
     ZkAuth,
     ZkHosts,
     make_acl,
@@ -116,6 +117,14 @@ class Registrar:
         """The epoch while this node leads in the current session, else None."""
         leading, sid = self._leading, self._session_id()
         return leading[1] if leading is not None and leading[0] == sid else None
+
+    @property
+    def client_id(self) -> tuple[int, bytes] | None:
+        """The ZooKeeper session as kazoo names it, ``(session id, password)``; None before the
+        first connection. With it another client can take the session over (which is how a
+        test expires it from outside, as ZooKeeper does after a long partition)."""
+        client_id = self._client.client_id
+        return None if not client_id else (int(client_id[0]), bytes(client_id[1]))
 
     @property
     def registered(self) -> bool:

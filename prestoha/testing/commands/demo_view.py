@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -14,9 +16,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from prestoha._cli_demo import TIMELINE_STEP, Demo, quiet_library_logs
+from prestoha.testing.commands.scenario import TIMELINE_STEP, Demo
 
-__all__ = ["render", "run_demo", "summary_lines"]
+__all__ = ["library_warnings_to", "render", "run_demo", "summary_lines"]
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red")
 _BARS = "▁▂▃▄▅▆▇█"
@@ -25,18 +27,36 @@ _TIMELINE_CELLS = 56
 
 def run_demo(*, threads: int, mode: str, as_json: bool, plain: bool) -> int:
     """Run the demo and show it; the exit code (0 when no query failed)."""
-    from prestoha.testing.cluster import LocalCluster, ProcessError
-    from prestoha.testing.zookeeper import ZooKeeperError
-
     live = not (plain or as_json) and sys.stdout.isatty()
     console = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     say: Callable[[str], None] = (
         (lambda line: None) if live else _plain_printer(err if as_json else console)
     )
-    undo_logs = quiet_library_logs(lambda message: None)
+    with library_warnings_to(lambda message: None):
+        summary = _run(threads, mode, live, console, err, say)
+    if isinstance(summary, int):
+        return summary
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        _print_summary(console, summary, styled=console.is_terminal)
+    return 0 if summary["failures"] == 0 else 1
+
+
+def _run(
+    threads: int,
+    mode: str,
+    live: bool,
+    console: Console,
+    err: Console,
+    say: Callable[[str], None],
+) -> dict[str, Any] | int:
+    """The demo's summary, or the exit code when it could not run to its end."""
+    from prestoha.testing.cluster import LocalCluster, ProcessError
+    from prestoha.testing.zookeeper import ZooKeeperError
+
     spinner = console.status("starting ZooKeeper, 3 coordinators and 3 agents...") if live else None
-    summary: dict[str, Any] | None = None
     try:
         say("starting ZooKeeper, 3 emulated Trino coordinators and their agents (processes)")
         began = time.monotonic()
@@ -61,6 +81,7 @@ def run_demo(*, threads: int, mode: str, as_json: bool, plain: bool) -> int:
                 demo.run()
             summary = demo.summary()
         say("every process of the cluster stopped")
+        return summary
     except KeyboardInterrupt:
         err.print("demo interrupted: every process it started is stopped")
         return 130
@@ -73,13 +94,30 @@ def run_demo(*, threads: int, mode: str, as_json: bool, plain: bool) -> int:
     finally:
         if spinner is not None:
             spinner.stop()
-        undo_logs()
-    assert summary is not None
-    if as_json:
-        click.echo(json.dumps(summary))
-    else:
-        _print_summary(console, summary, styled=console.is_terminal)
-    return 0 if summary["failures"] == 0 else 1
+
+
+@contextlib.contextmanager
+def library_warnings_to(sink: Callable[[str], None]) -> Iterator[None]:
+    """Send prestoha's warnings to ``sink`` instead of stderr while the block runs.
+
+    The handler is prestoha's own, on the ``prestoha`` logger, and leaves with the block (as
+    does the ``propagate`` it turns off): the application's logging is left as it was.
+    """
+
+    class _Sink(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            sink(record.getMessage())
+
+    logger = logging.getLogger("prestoha")
+    handler = _Sink(logging.WARNING)
+    before = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = before
 
 
 def _plain_printer(console: Console) -> Callable[[str], None]:

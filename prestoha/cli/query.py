@@ -18,8 +18,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from prestoha._cli_output import Progress, write_rows
-from prestoha.cli import cli
+from prestoha.cli._output import Progress, write_rows
 
 __all__ = ["CONNECT_OPTIONS", "connect_kwargs", "error_line", "query"]
 
@@ -111,7 +110,7 @@ def error_line(exc: BaseException) -> str:
     return text
 
 
-@cli.command()
+@click.command()
 @click.argument("sql")
 @click.option("--zk", envvar="PRESTOHA_ZK", help="ZooKeeper hosts: h1:2181,h2:2181[/chroot]")
 @click.option(

@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from prestoha import errors
-from prestoha._cli_output import progress_text
-from prestoha._cli_query import CONNECT_OPTIONS, connect_kwargs, error_line, query
 from prestoha.cli import cli
+from prestoha.cli._output import progress_text
+from prestoha.cli.query import CONNECT_OPTIONS, connect_kwargs, error_line, query
 from prestoha.dbapi.options import Options, parse_options
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from prestoha._cli_demo import Tally
-from prestoha._cli_demo_view import summary_lines
 from prestoha.cli import cli
+from prestoha.testing.commands.demo_view import summary_lines
+from prestoha.testing.commands.scenario import Tally
 
 
 def test_the_gap_runs_from_the_kill_to_the_first_success_elsewhere() -> None:

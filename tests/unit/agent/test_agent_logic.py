@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from prestoha._agent_health import CheckResult, Outcome, RiseFall, classify_info
-from prestoha.agent import AgentConfig, build_parser
+from prestoha.agent import AgentConfig, CheckResult, Outcome, RiseFall, build_parser, classify_info
 from prestoha.errors import ConfigurationError
 
 HEALTHY = CheckResult(Outcome.HEALTHY)
@@ -124,3 +123,17 @@ def test_config_auth_from_environment_and_never_in_repr() -> None:
 def test_config_errors_name_the_option(args: list[str], option: str) -> None:
     with pytest.raises(ConfigurationError, match=option):
         parse(*args)
+
+
+def test_main_leaves_the_logging_setup_as_it_found_it(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from prestoha.agent import main
+    from prestoha.discovery import KAZOO_LOGGER
+
+    kazoo, root = logging.getLogger(KAZOO_LOGGER), logging.getLogger()
+    before = (kazoo.level, root.level, list(root.handlers))
+    argv = ["--coordinator", "nonsense", "--zk", "z", "--log-level", "debug"]
+    assert main(argv, prog="agent-test") == 2
+    assert "agent-test: --coordinator" in capsys.readouterr().err
+    assert (kazoo.level, root.level, list(root.handlers)) == before

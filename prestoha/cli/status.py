@@ -1,4 +1,4 @@
-"""``prestoha agent``, ``prestoha sandbox`` and ``prestoha status``: the cluster commands."""
+"""``prestoha status``: the members, the leader and its epoch, and how each coordinator answers."""
 
 from __future__ import annotations
 
@@ -10,86 +10,12 @@ from typing import Any
 
 import click
 
-from prestoha.cli import cli
 from prestoha.discovery.records import DEFAULT_CLUSTER, DEFAULT_ROOT
 
-__all__ = ["agent", "sandbox", "status"]
+__all__ = ["status"]
 
 
-@cli.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    add_help_option=False,
-)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def agent(args: tuple[str, ...]) -> None:
-    """Run beside a coordinator: health-check it, register it in ZooKeeper, elect a leader.
-
-    prestoha agent --coordinator URL --zk HOSTS [--cluster NAME] [--node-id ID] ...
-    (see prestoha agent --help).
-    """
-    from prestoha.agent import main
-
-    sys.exit(main(list(args), prog="prestoha agent"))
-
-
-@cli.command()
-@click.option("--coordinators", default=3, show_default=True, type=click.IntRange(1, 16))
-@click.option("--zookeeper-nodes", default=1, show_default=True, type=click.IntRange(1, 7))
-@click.option("--cluster", default=DEFAULT_CLUSTER, show_default=True, help="cluster name")
-@click.option("--json", "as_json", is_flag=True, help="print one JSON object line")
-def sandbox(coordinators: int, zookeeper_nodes: int, cluster: str, as_json: bool) -> None:
-    """Run a local cluster (ZooKeeper, emulated coordinators, agents) until Ctrl-C."""
-    from prestoha.testing.cluster import LocalCluster, ProcessError
-    from prestoha.testing.zookeeper import ZooKeeperError
-
-    try:
-        with LocalCluster(coordinators, zookeeper_nodes=zookeeper_nodes, cluster=cluster) as c:
-            info = _sandbox_info(c)
-            if as_json:
-                click.echo(json.dumps(info))
-            else:
-                _print_sandbox(info)
-            while True:
-                time.sleep(3600)
-    except KeyboardInterrupt:
-        click.echo("sandbox stopped", err=True)
-    except (ZooKeeperError, ProcessError) as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _sandbox_info(c: Any) -> dict[str, Any]:
-    leader = c.leader()
-    return {
-        "zk": c.zk_hosts,
-        "cluster": c.cluster,
-        "root": c.root,
-        "sqlalchemy_url": c.sqlalchemy_url(),
-        "connect": c.connect_kwargs(),
-        "leader": leader.node_id if leader else None,
-        "coordinators": [
-            {"node_id": c.node_ids[i], "uri": uri, "pid": c.coordinator(i).pid}
-            for i, uri in enumerate(c.coordinators)
-        ],
-        "zookeeper_pids": c.zookeeper.pids(),
-        "pids": c.pids(),
-        "directory": str(c.directory),
-    }
-
-
-def _print_sandbox(info: dict[str, Any]) -> None:
-    click.echo(f"ZooKeeper:      {info['zk']}")
-    click.echo(f"cluster:        {info['cluster']} (root {info['root']})")
-    click.echo(f"SQLAlchemy URL: {info['sqlalchemy_url']}")
-    args = ", ".join(f"{k}={v!r}" for k, v in info["connect"].items())
-    click.echo(f"Python:         prestoha.connect({args})")
-    for c in info["coordinators"]:
-        mark = "  (leader)" if c["node_id"] == info["leader"] else ""
-        click.echo(f"coordinator {c['node_id']}: {c['uri']}  pid {c['pid']}{mark}")
-    click.echo(f"status:         prestoha status --zk {info['zk']} --cluster {info['cluster']}")
-    click.echo("Press Ctrl-C to stop.")
-
-
-@cli.command()
+@click.command()
 @click.option("--zk", required=True, envvar="PRESTOHA_ZK", help="ZooKeeper hosts")
 @click.option("--cluster", default=DEFAULT_CLUSTER, show_default=True)
 @click.option("--root", default=DEFAULT_ROOT, show_default=True)
