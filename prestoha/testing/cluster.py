@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from prestoha.discovery._base import Leader, Topology
+from prestoha.discovery import Leader, Topology
 from prestoha.discovery.records import DEFAULT_CLUSTER, DEFAULT_ROOT
 from prestoha.testing import _processes
 from prestoha.testing._local_processes import AgentProcess, CoordinatorProcess, ProcessError
