@@ -24,3 +24,8 @@ def _fresh_process_state() -> Iterator[None]:
     yield
     events.reset()
     cluster.reset_shared()
+    try:
+        from prestoha import metrics
+    except ImportError:  # prometheus-client is an extra
+        return
+    metrics.reset()

@@ -19,6 +19,8 @@ import click
 from rich.console import Console
 
 from prestoha.cli._output import Progress, write_rows
+from prestoha.execution import ResumeMode
+from prestoha.routing import RoutingMode
 
 __all__ = ["CONNECT_OPTIONS", "connect_kwargs", "error_line", "query"]
 
@@ -119,7 +121,7 @@ def error_line(exc: BaseException) -> str:
 @click.option("--cluster", help="cluster name in ZooKeeper [default: default]")
 @click.option("--root", help="root znode [default: /prestoha]")
 @click.option(
-    "--mode", type=click.Choice(["leader", "any", "leader-preferred"]), help="routing mode"
+    "--mode", type=click.Choice([mode.value for mode in RoutingMode]), help="routing mode"
 )
 @click.option("--user", envvar="TRINO_USER", help="user name [default: your login]")
 @click.option(
@@ -142,7 +144,7 @@ def error_line(exc: BaseException) -> str:
 @click.option("--connect-timeout", type=float, help="seconds to connect [default: 2]")
 @click.option("--allowed-hosts", multiple=True, help="coordinator hosts discovery may return")
 @click.option(
-    "--resume", type=click.Choice(["verify", "restart-only", "never"]), help="mid-stream loss"
+    "--resume", type=click.Choice([resume.value for resume in ResumeMode]), help="mid-stream loss"
 )
 @click.option("--probe-interval", type=float, help="seconds between /v1/info probes; 0: off")
 @click.option(

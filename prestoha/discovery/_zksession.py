@@ -190,7 +190,7 @@ class SharedSession:
         try:
             self._refresh()
         except Exception as exc:
-            self._publish_stale(f"first read failed: {_describe(exc)}")
+            self.mark_stale(f"first read failed: {_describe(exc)}")
         self._thread = threading.Thread(
             target=self._run, name=f"prestoha-zk-{self.paths.cluster}", daemon=True
         )
@@ -228,7 +228,7 @@ class SharedSession:
                     self._disconnected_since = now
                 waited = now - self._disconnected_since
                 if waited >= self.stale_grace:
-                    self._publish_stale("connection lost")
+                    self.mark_stale("connection lost")
                 else:
                     timeout = self.stale_grace - waited + 0.01
                 continue
@@ -237,7 +237,7 @@ class SharedSession:
                 self._refresh()
             except Exception as exc:
                 if self._client.connected:
-                    self._publish_stale(_describe(exc))
+                    self.mark_stale(_describe(exc))
                 else:
                     # the connection dropped mid-read: the grace period applies
                     self._disconnected_since = time.monotonic()
@@ -274,13 +274,15 @@ class SharedSession:
                 self._wake.set()
         except NoAuthError:
             problems.append(f"not allowed to read {paths.leader}")
-        self._apply(raw_members, leader_data, problems)
+        self.apply(raw_members, leader_data, problems)
 
     # -- interpreting ---------------------------------------------------------------------
 
-    def _apply(
+    def apply(
         self, raw_members: dict[str, bytes], leader_data: bytes | None, problems: list[str]
     ) -> None:
+        """Take a read of the znodes (member records by node id, the leader record) as the
+        new view; records that cannot be parsed are skipped and logged once each."""
         members: list[Member] = []
         for name, data in raw_members.items():
             path = self.paths.member(name)
@@ -312,7 +314,9 @@ class SharedSession:
             self._warn(f"{path}#{_digest(data)}", "ignoring leader znode %s: %s", path, exc)
             return None
 
-    def _publish_stale(self, reason: str) -> None:
+    def mark_stale(self, reason: str) -> None:
+        """ZooKeeper cannot be reached (``reason``): keep serving the cached view, marked
+        stale, and tell the subscribers once."""
         with self.cond:
             old = self._view
             if old.stale:

@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from prestoha.routing import RoutingMode
+
 __all__ = ["demo"]
 
 
@@ -19,7 +21,7 @@ __all__ = ["demo"]
     "--mode",
     default="leader",
     show_default=True,
-    type=click.Choice(["leader", "leader-preferred", "any"]),
+    type=click.Choice([mode.value for mode in RoutingMode]),
     help="routing mode of the demo's connection",
 )
 @click.option("--json", "as_json", is_flag=True, help="print only a JSON summary on stdout")

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from prestoha.discovery import HostFilter, Leader, Member, StaticDiscovery
-from prestoha.discovery._zkconfig import make_acl, parse_auth, parse_hosts
+from prestoha.discovery import (
+    HostFilter,
+    Leader,
+    Member,
+    StaticDiscovery,
+    make_acl,
+    parse_auth,
+    parse_hosts,
+)
 from prestoha.errors import ConfigurationError
 
 
@@ -103,7 +110,7 @@ def test_static_discovery_refuses_bad_lists(uris: object) -> None:
 def test_kazoo_log_records_never_carry_the_password(caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
-    from prestoha.discovery._zkconfig import KAZOO_LOGGER, make_client
+    from prestoha.discovery import KAZOO_LOGGER, make_client
 
     make_client(parse_hosts("127.0.0.1:1"), session_timeout=4, auth=parse_auth("u:hunter22"))
     kazoo_log = logging.getLogger(KAZOO_LOGGER)
@@ -120,7 +127,7 @@ def test_kazoo_is_quiet_below_error_until_a_level_is_set(
 ) -> None:
     import logging
 
-    from prestoha.discovery._zkconfig import KAZOO_LOGGER, make_client
+    from prestoha.discovery import KAZOO_LOGGER, make_client
 
     kazoo_log = logging.getLogger(KAZOO_LOGGER)
     previous = kazoo_log.level

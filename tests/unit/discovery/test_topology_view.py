@@ -6,8 +6,7 @@ import logging
 
 import pytest
 
-from prestoha.discovery import HostFilter, Leader, Member, Topology
-from prestoha.discovery._zkconfig import parse_hosts
+from prestoha.discovery import HostFilter, Leader, Member, Topology, parse_hosts
 from prestoha.discovery._zksession import SharedSession
 from prestoha.discovery.records import ClusterPaths, encode_leader, encode_member
 from prestoha.discovery.zookeeper import UserView
@@ -35,7 +34,7 @@ def leader(node_id: str, epoch: int) -> bytes:
 
 def test_members_and_leader_are_read() -> None:
     s = make_session()
-    s._apply({"c1": encode_member(member("c1"))}, leader("c1", 3), [])
+    s.apply({"c1": encode_member(member("c1"))}, leader("c1", 3), [])
     view = s.view()
     assert view.members == (member("c1"),)
     assert view.leader == Leader("c1", "http://127.0.0.1:8080", 3)
@@ -49,7 +48,7 @@ def test_malformed_records_are_skipped_and_warned_about_once(
     bad = {"c1": encode_member(member("c1")), "c2": b"{not json", "c3": encode_member(member("x"))}
     with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
         for _ in range(3):
-            s._apply(dict(bad), b"\x00garbage", [])
+            s.apply(dict(bad), b"\x00garbage", [])
     view = s.view()
     assert view.members == (member("c1"),)
     assert view.leader is None
@@ -62,7 +61,7 @@ def test_malformed_records_are_skipped_and_warned_about_once(
     # the same node with different bad content is worth a new warning
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
-        s._apply({"c2": b"[]"}, None, [])
+        s.apply({"c2": b"[]"}, None, [])
     assert len(caplog.records) == 1
 
 
@@ -72,10 +71,10 @@ def view_of(session: SharedSession, user: UserView) -> Topology:
 
 def test_a_leader_with_an_older_epoch_is_refused(caplog: pytest.LogCaptureFixture) -> None:
     s, user = make_session(), UserView(HostFilter())
-    s._apply({}, leader("c1", 5), [])
+    s.apply({}, leader("c1", 5), [])
     assert view_of(s, user).leader == Leader("c1", "http://127.0.0.1:8080", 5)
     with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
-        s._apply({}, leader("c2", 4), [])
+        s.apply({}, leader("c2", 4), [])
         first = view_of(s, user)
         second = UserView(HostFilter())
         second.max_epoch, second.max_epoch_node = 5, "c1"
@@ -84,38 +83,38 @@ def test_a_leader_with_an_older_epoch_is_refused(caplog: pytest.LogCaptureFixtur
     assert any("epoch 4" in p for p in first.problems)
     assert len(caplog.records) == 1  # once per process, however many users
     # same epoch, another node: conflicting, refused too
-    s._apply({}, leader("c3", 5), [])
+    s.apply({}, leader("c3", 5), [])
     assert view_of(s, user).leader is None
     # the same leader again, and a newer one, are fine
-    s._apply({}, leader("c1", 5), [])
+    s.apply({}, leader("c1", 5), [])
     assert view_of(s, user).leader == Leader("c1", "http://127.0.0.1:8080", 5)
-    s._apply({}, leader("c2", 6), [])
+    s.apply({}, leader("c2", 6), [])
     assert view_of(s, user).leader == Leader("c2", "http://127.0.0.1:8080", 6)
 
 
 def test_a_foreign_leader_cannot_raise_the_epoch() -> None:
     s, user = make_session(), UserView(HostFilter.of("127.0.0.1"))
-    s._apply({}, leader("c1", 5), [])
+    s.apply({}, leader("c1", 5), [])
     assert view_of(s, user).leader is not None
     evil = Leader(node_id="evil", uri="https://unit-attacker.example.org:443", epoch=10**15)
-    s._apply({}, encode_leader(evil), [])
+    s.apply({}, encode_leader(evil), [])
     t = view_of(s, user)
     assert t.leader is None and any("allowed_hosts" in p for p in t.problems)
-    s._apply({}, leader("c2", 6), [])
+    s.apply({}, leader("c2", 6), [])
     assert view_of(s, user).leader == Leader("c2", "http://127.0.0.1:8080", 6)
 
 
 def test_version_grows_only_on_change_and_stale_is_a_change() -> None:
     s = make_session()
-    s._apply({"c1": encode_member(member("c1"))}, None, [])
-    s._apply({"c1": encode_member(member("c1"))}, None, [])
+    s.apply({"c1": encode_member(member("c1"))}, None, [])
+    s.apply({"c1": encode_member(member("c1"))}, None, [])
     assert s.view().version == 1
-    s._publish_stale("test")
+    s.mark_stale("test")
     assert s.view().stale and s.view().version == 2
     assert s.view().members == (member("c1"),)
-    s._publish_stale("again")
+    s.mark_stale("again")
     assert s.view().version == 2
-    s._apply({"c1": encode_member(member("c1"))}, None, [])
+    s.apply({"c1": encode_member(member("c1"))}, None, [])
     assert not s.view().stale and s.view().version == 3
 
 
@@ -128,5 +127,5 @@ def test_listeners_are_called_and_failures_contained() -> None:
 
     s.add_listener(boom)
     s.add_listener(lambda: seen.append(s.view().version))
-    s._apply({"c1": encode_member(member("c1"))}, None, [])
+    s.apply({"c1": encode_member(member("c1"))}, None, [])
     assert seen == [1]
