@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from prestoha import cluster, events
+from prestoha import cluster, events, execution
 
 # The machines that run the suite are small and shared: a slow example is not a failure.
 settings.register_profile(
@@ -24,6 +24,7 @@ def _fresh_process_state() -> Iterator[None]:
     yield
     events.reset()
     cluster.reset_shared()
+    execution.release_idle_fetchers()
     try:
         from prestoha import metrics
     except ImportError:  # prometheus-client is an extra

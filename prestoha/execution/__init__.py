@@ -40,6 +40,7 @@ __all__ = [
     "TransportError",
     "FETCHER_IDLE_TIMEOUT",
     "busy_fetchers",
+    "release_idle_fetchers",
     "classify",
     "new_digest",
     "new_http_session",
@@ -53,3 +54,9 @@ FETCHER_IDLE_TIMEOUT = _workers.IDLE_TIMEOUT
 def busy_fetchers() -> int:
     """Background threads fetching pages or sending cancels now, in this process."""
     return _workers.busy()
+
+
+def release_idle_fetchers() -> int:
+    """Let the idle fetch threads of this process exit now rather than after
+    :data:`FETCHER_IDLE_TIMEOUT` (for test fixtures); returns how many."""
+    return _workers.release_idle()

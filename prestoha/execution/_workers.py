@@ -12,7 +12,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-__all__ = ["IDLE_TIMEOUT", "WorkerPool", "busy", "submit", "threads"]
+__all__ = ["IDLE_TIMEOUT", "WorkerPool", "busy", "release_idle", "submit", "threads"]
 
 log = logging.getLogger("prestoha.execution")
 
@@ -57,8 +57,19 @@ class WorkerPool:
             self._threads += 1
         threading.Thread(target=self._loop, args=(task,), name=self._name, daemon=True).start()
 
+    def release_idle(self) -> int:
+        """Let every idle thread exit now instead of at its idle timeout; how many."""
+        with self._lock:
+            idle, self._idle = self._idle, 0
+            self._threads -= idle
+            for _ in range(idle):
+                self._tasks.put(_EXIT)
+        return idle
+
     def _loop(self, task: Callable[[], None]) -> None:
         while True:
+            if task is _EXIT:  # counted out by release_idle already
+                return
             try:
                 task()
             except BaseException:  # a task reports its own errors; this is a last resort
@@ -79,12 +90,22 @@ class WorkerPool:
                         return
 
 
+def _exit() -> None:
+    """The task that tells an idle thread to exit (never run)."""
+
+
+_EXIT: Callable[[], None] = _exit
 _fetchers = WorkerPool("prestoha-fetch")
 
 
 def busy() -> int:
     """Background threads running a fetch or a cancel now."""
     return _fetchers.busy
+
+
+def release_idle() -> int:
+    """Let the idle background threads exit now; how many."""
+    return _fetchers.release_idle()
 
 
 def threads() -> int:

@@ -59,3 +59,19 @@ def test_a_failing_task_does_not_kill_the_pool(caplog) -> None:  # type: ignore[
     pool.submit(ran.set)
     assert ran.wait(5)
     assert "background task failed" in caplog.text
+
+
+def test_idle_threads_can_be_released_at_once() -> None:
+    pool = WorkerPool("test-release", idle_timeout=60)
+    done = threading.Event()
+    pool.submit(done.set)
+    assert done.wait(5)
+    assert _until(lambda: pool.busy == 0)
+    assert pool.threads == 1
+    assert pool.release_idle() == 1
+    assert pool.threads == 0
+    assert _until(lambda: not any(t.name == "test-release" for t in threading.enumerate()))
+    again = threading.Event()
+    pool.submit(again.set)  # a new thread serves the next task
+    assert again.wait(5)
+    assert pool.threads == 1
