@@ -10,7 +10,6 @@ cannot send queries or credentials elsewhere.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import threading
 import time
@@ -18,49 +17,16 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from prestoha.discovery._base import Leader, Member, Topology
+from prestoha.discovery._hostmatch import HostFilter
 from prestoha.discovery._zkconfig import ZkAuth, parse_auth, parse_hosts
 from prestoha.discovery._zksession import RawView, SharedSession, WarnOnce
-from prestoha.discovery.records import DEFAULT_CLUSTER, DEFAULT_ROOT, ClusterPaths, host_port
+from prestoha.discovery.records import DEFAULT_CLUSTER, DEFAULT_ROOT, ClusterPaths
 from prestoha.errors import ConfigurationError
 
 __all__ = ["HostFilter", "UserView", "ZooKeeperDiscovery"]
 
 log = logging.getLogger("prestoha.discovery")
 _warn_once = WarnOnce(log)
-
-
-class HostFilter:
-    """``fnmatch`` patterns a coordinator's host (or ``host:port``) must match.
-
-    No pattern (``None``, an empty string or sequence) allows everything. Matching ignores case.
-    """
-
-    def __init__(self, patterns: Iterable[str] = ()) -> None:
-        self.patterns: tuple[str, ...] = tuple(p.strip().lower() for p in patterns if p.strip())
-
-    @classmethod
-    def of(cls, value: str | Iterable[str] | None, option: str = "allowed_hosts") -> HostFilter:
-        """From a comma-separated string or a sequence of patterns."""
-        if value is None:
-            return cls()
-        items = value.split(",") if isinstance(value, str) else list(value)
-        if not all(isinstance(p, str) for p in items):
-            raise ConfigurationError(option, "patterns must be strings", "*.example.com,10.0.0.*")
-        return cls(items)
-
-    def __bool__(self) -> bool:
-        return bool(self.patterns)
-
-    def allows(self, uri: str) -> bool:
-        """Whether a coordinator at ``uri`` may be used."""
-        if not self.patterns:
-            return True
-        try:
-            host, port = host_port(uri)
-        except ValueError:
-            return False
-        names = {host, f"{host}:{port}", f"[{host}]:{port}"}
-        return any(fnmatch.fnmatchcase(n, p) for p in self.patterns for n in names)
 
 
 class UserView:
@@ -125,7 +91,8 @@ class ZooKeeperDiscovery:
 
     ``hosts`` is a ZooKeeper connect string (``zk1:2181,zk2:2181[/chroot]``); ``auth`` is
     ``user:password`` for digest auth; ``allowed_hosts`` a comma-separated string or sequence of
-    ``fnmatch`` patterns on a coordinator's host or ``host:port``. The first user of a session
+    IP networks (``10.0.0.0/24``) and host names (``*.corp.example.com``), each maybe with
+    ``:port`` (see :class:`~prestoha.discovery.HostFilter`). The first user of a session
     connects: if ZooKeeper cannot be reached within ``connect_timeout`` seconds this raises
     :class:`~prestoha.errors.DiscoveryError`. Call :meth:`close` when done (or use ``with``).
     """

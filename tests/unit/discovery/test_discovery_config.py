@@ -64,8 +64,9 @@ def test_acl_gives_world_read_unless_told_not_to() -> None:
 
 
 def test_host_filter() -> None:
-    f = HostFilter.of("*.example.com, 10.0.0.*:8443,[::1]:*")
+    f = HostFilter.of("*.example.com, 10.0.0.0/24:8443,[::1]")
     assert f.allows("https://coord.example.com:8443")
+    assert f.allows("https://a.b.example.com")
     assert f.allows("https://COORD.EXAMPLE.COM")
     assert f.allows("https://10.0.0.7:8443")
     assert not f.allows("https://10.0.0.7:9999")
@@ -78,6 +79,65 @@ def test_host_filter() -> None:
     assert not HostFilter.of(()) and HostFilter.of("a")
     with pytest.raises(ConfigurationError, match="allowed_hosts"):
         HostFilter.of([3])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "uri"),
+    [
+        ("10.0.0.0/24", "https://10.0.0.1.evil.example"),
+        ("10.0.0.0/24", "https://10.0.1.1"),
+        ("*.corp.example.com", "https://coord.attacker.io"),
+        ("*.corp.example.com", "https://evilcorp.example.com"),
+        ("*.corp.example.com", "https://corp.example.com"),
+        ("*.corp.example.com", "https://x.corp.example.com.attacker.io"),
+        ("coord1.example.com", "https://coord1.example.com.attacker.io"),
+        ("coord1.example.com", "https://10.0.0.1"),
+        ("coord1.example.com:8443", "https://coord1.example.com:8444"),
+        ("fd00::/8", "https://10.0.0.1"),
+        ("10.0.0.7", "https://10.0.0.70"),
+    ],
+)
+def test_host_filter_refuses_lookalikes(pattern: str, uri: str) -> None:
+    assert not HostFilter.of(pattern).allows(uri)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "uri"),
+    [
+        ("10.0.0.0/24", "https://10.0.0.255:8443"),
+        ("10.0.0.7", "http://10.0.0.7:8080"),
+        ("*.corp.example.com", "https://a.b.corp.example.com"),
+        ("*.corp.example.com.", "https://a.corp.example.com"),
+        ("coord1.example.com:8443", "https://Coord1.Example.com:8443"),
+        ("[fd00::/8]:8443", "https://[fd00::5]:8443"),
+    ],
+)
+def test_host_filter_admits(pattern: str, uri: str) -> None:
+    assert HostFilter.of(pattern).allows(uri)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "10.0.0.*",
+        "coord*",
+        "*example.com",
+        "c*.example.com",
+        "a.*.example.com",
+        "*",
+        "10.1.2",
+        "10.0.0.0/33",
+        "host:0",
+        "host:x",
+        "[::1",
+        "bad_label-.com",
+        "exa mple.com",
+    ],
+)
+def test_host_filter_refuses_patterns_that_are_neither_network_nor_labels(pattern: str) -> None:
+    with pytest.raises(ConfigurationError, match="allowed_hosts") as info:
+        HostFilter.of(pattern)
+    assert "10.0.0.0/24" in str(info.value)
 
 
 def test_static_discovery() -> None:
