@@ -271,10 +271,16 @@ def _cluster_key(options: Options) -> tuple[Any, ...]:
             options.cluster,
             options.allowed_hosts,
             options.zk_auth,
+            _https_only(options),
         )
     else:
         source = ("static", options.hosts)
     return (*source, *policies)
+
+
+def _https_only(options: Options) -> bool:
+    # credentials never go over http: such members found in ZooKeeper are skipped, not fatal
+    return options.auth is not None and not options.allow_insecure_auth
 
 
 def _make_discovery(options: Options) -> Discovery:
@@ -288,6 +294,7 @@ def _make_discovery(options: Options) -> Discovery:
             auth=options.zk_auth,
             allowed_hosts=options.allowed_hosts or None,
             connect_timeout=options.zk_timeout,
+            https_only=_https_only(options),
         )
     from prestoha.discovery.static import StaticDiscovery
 

@@ -37,8 +37,9 @@ class UserView:
     allowed hosts must not be able to raise the epoch and so lock out the real leaders.
     """
 
-    def __init__(self, host_filter: HostFilter) -> None:
+    def __init__(self, host_filter: HostFilter, *, https_only: bool = False) -> None:
         self.filter = host_filter
+        self.https_only = https_only
         self.max_epoch = -1
         self.max_epoch_node = ""
 
@@ -47,17 +48,20 @@ class UserView:
         problems = list(raw.problems)
         members: tuple[Member, ...] = raw.members
         leader: Leader | None = raw.leader
-        if self.filter:
+        if self.filter or self.https_only:
             kept = []
             for member in members:
-                if self.filter.allows(member.uri):
+                problem = self._refusal("member", member.node_id, member.uri)
+                if problem is None:
                     kept.append(member)
                 else:
-                    problems.append(self._refuse("member", member.node_id, member.uri))
+                    problems.append(problem)
             members = tuple(kept)
-            if leader is not None and not self.filter.allows(leader.uri):
-                problems.append(self._refuse("leader", leader.node_id, leader.uri))
-                leader = None
+            if leader is not None:
+                problem = self._refusal("leader", leader.node_id, leader.uri)
+                if problem is not None:
+                    problems.append(problem)
+                    leader = None
         if leader is not None:
             older = leader.epoch < self.max_epoch or (
                 leader.epoch == self.max_epoch and leader.node_id != self.max_epoch_node
@@ -80,9 +84,15 @@ class UserView:
             problems=tuple(problems),
         )
 
-    def _refuse(self, what: str, node_id: str, uri: str) -> str:
-        problem = f"{what} {node_id} at {uri} is outside allowed_hosts: ignored"
-        _warn_once(f"{self.filter.patterns}#{what}#{uri}", "%s", problem)
+    def _refusal(self, what: str, node_id: str, uri: str) -> str | None:
+        if self.https_only and not uri.startswith("https:"):
+            why = "is plain http and credentials (auth) must not go there in the clear"
+        elif not self.filter.allows(uri):
+            why = "is outside allowed_hosts"
+        else:
+            return None
+        problem = f"{what} {node_id} at {uri} {why}: ignored"
+        _warn_once(f"{self.filter.patterns}#{self.https_only}#{what}#{uri}", "%s", problem)
         return problem
 
 
@@ -92,7 +102,9 @@ class ZooKeeperDiscovery:
     ``hosts`` is a ZooKeeper connect string (``zk1:2181,zk2:2181[/chroot]``); ``auth`` is
     ``user:password`` for digest auth; ``allowed_hosts`` a comma-separated string or sequence of
     IP networks (``10.0.0.0/24``) and host names (``*.corp.example.com``), each maybe with
-    ``:port`` (see :class:`~prestoha.discovery.HostFilter`). The first user of a session
+    ``:port`` (see :class:`~prestoha.discovery.HostFilter`). With ``https_only`` (the driver
+    sets it when it sends credentials) members and leaders at ``http://`` URIs are skipped and
+    logged once. The first user of a session
     connects: if ZooKeeper cannot be reached within ``connect_timeout`` seconds this raises
     :class:`~prestoha.errors.DiscoveryError`. Call :meth:`close` when done (or use ``with``).
     """
@@ -107,11 +119,12 @@ class ZooKeeperDiscovery:
         allowed_hosts: str | Iterable[str] | None = None,
         connect_timeout: float = 5.0,
         session_timeout: float = 10.0,
+        https_only: bool = False,
     ) -> None:
         zk_hosts = parse_hosts(hosts)
         paths = ClusterPaths.of(root, cluster)
         credentials = parse_auth(auth)
-        self._view = UserView(HostFilter.of(allowed_hosts))
+        self._view = UserView(HostFilter.of(allowed_hosts), https_only=https_only)
         for name, value in (
             ("connect_timeout", connect_timeout),
             ("session_timeout", session_timeout),
@@ -145,6 +158,7 @@ class ZooKeeperDiscovery:
         allowed_hosts: str | Iterable[str] | None = None,
         connect_timeout: float = 5.0,
         session_timeout: float = 10.0,
+        https_only: bool = False,
     ) -> ZooKeeperDiscovery:
         """A new user of the process-wide session for these hosts, root, cluster and auth.
 
@@ -158,6 +172,7 @@ class ZooKeeperDiscovery:
             allowed_hosts=allowed_hosts,
             connect_timeout=connect_timeout,
             session_timeout=session_timeout,
+            https_only=https_only,
         )
 
     @staticmethod

@@ -169,3 +169,40 @@ def test_unreadable_znodes_are_reported_not_fatal(
     finally:
         owner.stop()
         owner.close()
+
+
+def test_with_auth_an_http_member_is_skipped_not_fatal(
+    zookeeper: ZooKeeperEnsemble,
+    zk_client: KazooClient,
+    cluster_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from trino.auth import BasicAuthentication
+
+    import prestoha
+
+    paths = ClusterPaths.of("/prestoha", cluster_name)
+    put_member(zk_client, paths, "plain", 8081)
+    port = free_ports(1)[0]
+    secure = Member(node_id="tls", uri=f"https://127.0.0.1:{port}")
+    zk_client.create(paths.member("tls"), encode_member(secure), makepath=True)
+    with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
+        conn = prestoha.connect(
+            zk=zookeeper.hosts,
+            cluster=cluster_name,
+            mode="any",
+            auth=BasicAuthentication("u", "secret"),
+            failover_timeout=2.0,
+        )
+        try:
+            assert conn.cluster.topology().members == (secure,)
+            for _ in range(2):
+                # the https member is tried (nothing listens there); the http one never is
+                with pytest.raises(prestoha.OperationalError) as info:
+                    conn.cursor().execute("SELECT 1")
+                assert not isinstance(info.value, ConfigurationError)
+                assert "8081" not in str(info.value)
+        finally:
+            conn.close()
+    skipped = [r.getMessage() for r in caplog.records if "member plain" in r.getMessage()]
+    assert len(skipped) == 1 and "http" in skipped[0] and "secret" not in skipped[0]
