@@ -8,8 +8,8 @@ all: each is found and repaired on the next pass, with no special case.
 Contenders are kazoo ``Lock`` contenders (``<uuid>__lock__<sequence>``, data = node id), so
 ``kazoo.recipe.lock.Lock(client, election_path).contenders()`` lists the node ids in order.
 The lowest sequence leads. A new leader takes the next epoch from a persistent counter
-(a versioned set, so two writers can never hand out the same number) and writes the leader
-znode with it.
+(a versioned set, so two writers can never hand out the same number; the epoch is the version
+the counter then has) and writes the leader znode with it and the counter's czxid.
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ from prestoha.discovery import (
 )
 from prestoha.discovery.records import (
     ClusterPaths,
-    RecordError,
-    decode_epoch,
     encode_leader,
     encode_member,
 )
@@ -90,7 +88,7 @@ class Registrar:
         # what this session holds: (session id, value)
         self._member_written: tuple[int, bytes] | None = None
         self._contender: tuple[int, str] | None = None
-        self._leading: tuple[int, int] | None = None
+        self._leading: tuple[int, int, int] | None = None  # (session id, epoch, counter czxid)
         self._thread = threading.Thread(target=self._run, name="prestoha-agent-zk", daemon=True)
         self.last_error = ""
 
@@ -313,12 +311,16 @@ class Registrar:
         from kazoo.exceptions import NodeExistsError, NoNodeError
 
         c, path = self._client, self.paths.leader
-        if self._leading is None or self._leading[0] != sid:
-            epoch = self._next_epoch()
-            self._leading = (sid, epoch)
+        counter = self._op(c.exists_async(self.paths.epoch, watch=self._on_watch))
+        held = self._leading
+        if held is None or held[0] != sid or counter is None or int(counter.czxid) != held[2]:
+            # a new session, or the counter was deleted or recreated: clients accept only an
+            # epoch the current counter handed out
+            epoch, czxid = self._next_epoch()
+            self._leading = held = (sid, epoch, czxid)
             log.info("elected leader with epoch %d", epoch)
-        epoch = self._leading[1]
-        data = encode_leader(Leader(node_id=member.node_id, uri=member.uri, epoch=epoch))
+        leader = Leader(node_id=member.node_id, uri=member.uri, epoch=held[1], counter=held[2])
+        data = encode_leader(leader)
         try:
             current, stat = self._op(c.get_async(path, watch=self._on_watch))
         except NoNodeError:
@@ -336,24 +338,21 @@ class Registrar:
             return
         self._op(c.exists_async(path, watch=self._on_watch))
 
-    def _next_epoch(self) -> int:
+    def _next_epoch(self) -> tuple[int, int]:
+        """The next epoch and the counter's czxid. The epoch is the version the counter
+        takes with this increment (a versioned set: no two leaders get the same one), so
+        clients can bound every epoch by the counter's version."""
         from kazoo.exceptions import BadVersionError, NodeExistsError
 
         c, path = self._client, self.paths.epoch
         with contextlib.suppress(NodeExistsError):
             self._op(c.create_async(path, b"0", makepath=True))
         while True:
-            data, stat = self._op(c.get_async(path))
-            try:
-                current = decode_epoch(data)
-            except RecordError:
-                log.warning("epoch counter %s is unreadable: continuing from its version", path)
-                current = 0
-            # the znode's version grows with every increment, so it bounds the epoch too
-            epoch: int = max(current, int(stat.version)) + 1
+            _data, stat = self._op(c.get_async(path))
+            epoch = int(stat.version) + 1
             try:
                 self._op(c.set_async(path, str(epoch).encode("ascii"), version=stat.version))
-                return epoch
+                return epoch, int(stat.czxid)
             except BadVersionError:
                 continue
 

@@ -28,12 +28,15 @@ class Leader:
     """The coordinator elected to take queries in ``leader`` mode.
 
     ``epoch`` only grows from one election to the next, so a client can refuse a leader
-    record older than one it has already seen.
+    record older than one it has already seen. ``counter`` names the epoch counter znode the
+    epoch was taken from (its czxid): a recreated counter starts again at 1, and a client
+    accepts the lower epochs only from the new counter. None in records of older agents.
     """
 
     node_id: str
     uri: str
     epoch: int
+    counter: int | None = None
 
 
 @dataclass(frozen=True)

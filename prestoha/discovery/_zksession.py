@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from prestoha import events
@@ -58,6 +58,8 @@ class RawView:
     stale: bool = False
     version: int = 0
     problems: tuple[str, ...] = field(default=(), compare=False)
+    #: the epoch counter znode as ``(czxid, version)``; None when it does not exist
+    counter: tuple[int, int] | None = None
 
 
 class SharedSession:
@@ -258,6 +260,9 @@ class SharedSession:
             children = []
         pending = {name: client.get_async(paths.member(name), self._on_watch) for name in children}
         leader_pending = client.get_async(paths.leader, watch=self._on_watch)
+        # read after the leader: the counter is set before a leader record is written, so
+        # this read sees at least the version the leader's epoch came from
+        counter_pending = client.exists_async(paths.epoch, watch=self._on_watch)
         raw_members: dict[str, bytes] = {}
         for name, result in sorted(pending.items()):
             try:
@@ -274,15 +279,22 @@ class SharedSession:
                 self._wake.set()
         except NoAuthError:
             problems.append(f"not allowed to read {paths.leader}")
-        self.apply(raw_members, leader_data, problems)
+        stat = counter_pending.get(timeout=t)
+        counter = None if stat is None else (int(stat.czxid), int(stat.version))
+        self.apply(raw_members, leader_data, problems, counter)
 
     # -- interpreting ---------------------------------------------------------------------
 
     def apply(
-        self, raw_members: dict[str, bytes], leader_data: bytes | None, problems: list[str]
+        self,
+        raw_members: dict[str, bytes],
+        leader_data: bytes | None,
+        problems: list[str],
+        counter: tuple[int, int] | None = None,
     ) -> None:
-        """Take a read of the znodes (member records by node id, the leader record) as the
-        new view; records that cannot be parsed are skipped and logged once each."""
+        """Take a read of the znodes (member records by node id, the leader record, the epoch
+        counter's ``(czxid, version)``) as the new view; records that cannot be parsed are
+        skipped and logged once each."""
         members: list[Member] = []
         for name, data in raw_members.items():
             path = self.paths.member(name)
@@ -296,13 +308,15 @@ class SharedSession:
             leader = self._decode_leader(leader_data, problems)
         with self.cond:
             old = self._view
-            view = RawView(tuple(members), leader, False, old.version, tuple(problems))
-            if (view.members, view.leader, view.stale) == (old.members, old.leader, old.stale):
-                self._view = RawView(old.members, old.leader, False, old.version, view.problems)
+            now = (tuple(members), leader, False, counter)
+            if now == (old.members, old.leader, old.stale, old.counter):
+                self._view = replace(old, problems=tuple(problems))
                 return
             if old.stale:
                 log.info("ZooKeeper at %s reachable again", self.hosts)
-            self._view = RawView(view.members, view.leader, False, old.version + 1, view.problems)
+            self._view = RawView(
+                now[0], leader, False, old.version + 1, tuple(problems), counter=counter
+            )
         self._publish()
 
     def _decode_leader(self, data: bytes, problems: list[str]) -> Leader | None:
@@ -321,7 +335,7 @@ class SharedSession:
             old = self._view
             if old.stale:
                 return
-            self._view = RawView(old.members, old.leader, True, old.version + 1, old.problems)
+            self._view = replace(old, stale=True, version=old.version + 1)
         leader = old.leader.node_id if old.leader else "none"
         log.warning(
             "ZooKeeper at %s unreachable (%s): serving the cached topology (%d members, leader %s)",

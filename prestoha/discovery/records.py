@@ -7,6 +7,10 @@ Under a root path (default ``/prestoha``) and a cluster name (default ``default`
     <root>/<cluster>/leader              EPHEMERAL   leader record
     <root>/<cluster>/epoch               PERSISTENT  the last epoch handed out (decimal)
 
+An epoch is the version the epoch counter znode got when the epoch was taken, so no epoch is
+ever above the counter's version, and the leader record names the counter (its czxid): a
+reader refuses a leader whose epoch its counter never handed out.
+
 Readers accept any record version from 1 up, read the version 1 fields and ignore keys they
 do not know: a later version may add fields, never change these. Whatever cannot be read
 raises :class:`RecordError` (and only that), so a caller can skip the record and go on.
@@ -26,6 +30,7 @@ from prestoha.errors import ConfigurationError
 __all__ = [
     "DEFAULT_CLUSTER",
     "DEFAULT_ROOT",
+    "MAX_EPOCH",
     "MAX_RECORD_BYTES",
     "RECORD_VERSION",
     "ClusterPaths",
@@ -46,6 +51,9 @@ DEFAULT_CLUSTER = "default"
 #: A record larger than this is not ours (ours are a few hundred bytes); refuse to parse it.
 MAX_RECORD_BYTES = 64 * 1024
 _MAX_NAME = 200
+#: Epochs are versions of the epoch counter znode, a signed 32-bit number in ZooKeeper.
+MAX_EPOCH = 2**31 - 1
+_MAX_ZXID = 2**63 - 1
 
 
 class RecordError(ValueError):
@@ -184,6 +192,8 @@ def encode_leader(leader: Leader) -> bytes:
         "uri": leader.uri,
         "epoch": leader.epoch,
     }
+    if leader.counter is not None:
+        record["counter"] = leader.counter
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -209,9 +219,12 @@ def decode_leader(data: bytes | None) -> Leader:
     """Read the leader record."""
     record = _load(data)
     epoch = record.get("epoch")
-    if not _is_int(epoch) or epoch < 0:
-        raise RecordError("'epoch' must be a non-negative integer")
-    return Leader(node_id=_node_id(record), uri=_uri(record), epoch=epoch)
+    if not _is_int(epoch) or not 0 <= epoch <= MAX_EPOCH:
+        raise RecordError(f"'epoch' must be an integer from 0 to {MAX_EPOCH}")
+    counter = record.get("counter")
+    if counter is not None and (not _is_int(counter) or not 0 < counter <= _MAX_ZXID):
+        raise RecordError("'counter' must be a positive integer (a znode's czxid)")
+    return Leader(node_id=_node_id(record), uri=_uri(record), epoch=epoch, counter=counter)
 
 
 def decode_epoch(data: bytes | None) -> int:

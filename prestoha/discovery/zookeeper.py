@@ -16,84 +16,17 @@ import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
 
-from prestoha.discovery._base import Leader, Member, Topology
+from prestoha.discovery._base import Topology
 from prestoha.discovery._hostmatch import HostFilter
+from prestoha.discovery._userview import UserView
 from prestoha.discovery._zkconfig import ZkAuth, parse_auth, parse_hosts
-from prestoha.discovery._zksession import RawView, SharedSession, WarnOnce
+from prestoha.discovery._zksession import SharedSession
 from prestoha.discovery.records import DEFAULT_CLUSTER, DEFAULT_ROOT, ClusterPaths
 from prestoha.errors import ConfigurationError
 
 __all__ = ["HostFilter", "UserView", "ZooKeeperDiscovery"]
 
 log = logging.getLogger("prestoha.discovery")
-_warn_once = WarnOnce(log)
-
-
-class UserView:
-    """What one user of a shared session may see: its ``allowed_hosts``, and never a leader
-    older than one it has already been shown.
-
-    The epoch guard sits after the host filter on purpose: a record pointing outside the
-    allowed hosts must not be able to raise the epoch and so lock out the real leaders.
-    """
-
-    def __init__(self, host_filter: HostFilter, *, https_only: bool = False) -> None:
-        self.filter = host_filter
-        self.https_only = https_only
-        self.max_epoch = -1
-        self.max_epoch_node = ""
-
-    def apply(self, raw: RawView) -> Topology:
-        """The topology this user gets from ``raw`` (updates the epoch seen)."""
-        problems = list(raw.problems)
-        members: tuple[Member, ...] = raw.members
-        leader: Leader | None = raw.leader
-        if self.filter or self.https_only:
-            kept = []
-            for member in members:
-                problem = self._refusal("member", member.node_id, member.uri)
-                if problem is None:
-                    kept.append(member)
-                else:
-                    problems.append(problem)
-            members = tuple(kept)
-            if leader is not None:
-                problem = self._refusal("leader", leader.node_id, leader.uri)
-                if problem is not None:
-                    problems.append(problem)
-                    leader = None
-        if leader is not None:
-            older = leader.epoch < self.max_epoch or (
-                leader.epoch == self.max_epoch and leader.node_id != self.max_epoch_node
-            )
-            if older:
-                problem = (
-                    f"leader record of {leader.node_id} has epoch {leader.epoch}, but epoch "
-                    f"{self.max_epoch} ({self.max_epoch_node}) was already seen: ignored"
-                )
-                problems.append(problem)
-                _warn_once(f"epoch#{leader.node_id}#{leader.epoch}", "%s", problem)
-                leader = None
-            else:
-                self.max_epoch, self.max_epoch_node = leader.epoch, leader.node_id
-        return Topology(
-            members=members,
-            leader=leader,
-            stale=raw.stale,
-            version=raw.version,
-            problems=tuple(problems),
-        )
-
-    def _refusal(self, what: str, node_id: str, uri: str) -> str | None:
-        if self.https_only and not uri.startswith("https:"):
-            why = "is plain http and credentials (auth) must not go there in the clear"
-        elif not self.filter.allows(uri):
-            why = "is outside allowed_hosts"
-        else:
-            return None
-        problem = f"{what} {node_id} at {uri} {why}: ignored"
-        _warn_once(f"{self.filter.patterns}#{self.https_only}#{what}#{uri}", "%s", problem)
-        return problem
 
 
 class ZooKeeperDiscovery:

@@ -10,8 +10,8 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 
 from prestoha.agent import Registrar
-from prestoha.discovery import Member, ZooKeeperDiscovery, parse_auth, parse_hosts
-from prestoha.discovery.records import ClusterPaths, decode_leader
+from prestoha.discovery import Leader, Member, ZooKeeperDiscovery, parse_auth, parse_hosts
+from prestoha.discovery.records import ClusterPaths, decode_leader, encode_leader
 from prestoha.testing.zookeeper import ZooKeeperEnsemble
 
 pytestmark = pytest.mark.integration
@@ -156,3 +156,38 @@ def test_epochs_grow_and_deleted_znodes_are_repaired(
     a.want(member("a", 8081))
     eventually(lambda: zk_client.Lock(paths.election).contenders() == ["b", "a"], 15)
     assert a.leader_epoch is None and b.leader_epoch == e2
+
+
+def test_a_bogus_epoch_or_a_recreated_tree_does_not_blind_clients(
+    zookeeper: ZooKeeperEnsemble,
+    zk_client: KazooClient,
+    cluster_name: str,
+    registrars: Callable[..., Registrar],
+    eventually: Eventually,
+) -> None:
+    root = f"/ep-{cluster_name}"
+    paths = ClusterPaths.of(root, cluster_name)
+    bogus = Leader(node_id="x", uri="http://127.0.0.1:9", epoch=2**31 - 1)
+    zk_client.create(paths.leader, encode_leader(bogus), makepath=True)
+    with ZooKeeperDiscovery(zookeeper.hosts, cluster=cluster_name, root=root) as d:
+        t = d.wait_for(lambda t: any("epoch" in p for p in t.problems), 10)
+        assert t is not None and t.leader is None
+        a = registrars("a", root=root)
+        a.want(member("a", 8081))
+        e1 = eventually(lambda: a.leader_epoch, 15, "a leads")
+        t = d.wait_for(lambda t: t.leader is not None and t.leader.node_id == "a", 15)
+        assert t is not None and t.leader is not None and t.leader.epoch == e1
+        # a second agent leads for a while, so the epoch climbs above 1
+        b = registrars("b", root=root)
+        b.want(member("b", 8082))
+        a.want(None)
+        e2 = eventually(lambda: b.leader_epoch, 15, "b leads")
+        assert d.wait_for(lambda t: t.leader is not None and t.leader.epoch == e2, 15)
+        # the whole tree is deleted: the agents build it again, epochs restart at 1, and the
+        # long-running client follows the new counter
+        b.want(None)
+        eventually(lambda: zk_client.exists(paths.leader) is None, 15, "b resigned")
+        zk_client.delete(root, recursive=True)
+        a.want(member("a", 8081))
+        t = d.wait_for(lambda t: t.leader is not None and t.leader.node_id == "a", 15)
+        assert t is not None and t.leader is not None and t.leader.epoch < e2

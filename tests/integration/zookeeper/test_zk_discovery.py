@@ -28,6 +28,10 @@ def put_member(zk: KazooClient, paths: ClusterPaths, node_id: str, port: int) ->
 
 def put_leader(zk: KazooClient, paths: ClusterPaths, node_id: str, port: int, epoch: int) -> Leader:
     leader = Leader(node_id=node_id, uri=f"http://127.0.0.1:{port}", epoch=epoch)
+    # as an agent does: the epoch counter's version has reached the epoch first
+    zk.ensure_path(paths.epoch)
+    while zk.exists(paths.epoch).version < epoch:
+        zk.set(paths.epoch, b"")
     if zk.exists(paths.leader):
         zk.set(paths.leader, encode_leader(leader))
     else:

@@ -234,7 +234,8 @@ names = st.text(
     weight=st.integers(0, 1_000_000),
     zone=st.none() | st.text(max_size=20),
     env=st.text(max_size=20),
-    epoch=st.integers(0, 2**62),
+    epoch=st.integers(0, 2**31 - 1),
+    counter=st.none() | st.integers(1, 2**63 - 1),
 )
 def test_fuzz_valid_records_round_trip(
     node_id: str,
@@ -245,9 +246,20 @@ def test_fuzz_valid_records_round_trip(
     zone: str | None,
     env: str,
     epoch: int,
+    counter: int | None,
 ) -> None:
     uri = f"{scheme}://{host}:{port}"
     member = Member(node_id=node_id, uri=uri, environment=env, zone=zone, weight=weight)
     assert decode_member(encode_member(member), node_id=node_id) == member
-    leader = Leader(node_id=node_id, uri=uri, epoch=epoch)
+    leader = Leader(node_id=node_id, uri=uri, epoch=epoch, counter=counter)
     assert decode_leader(encode_leader(leader)) == leader
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"epoch": 10**30}, {"epoch": 2**31}, {"epoch": -1}, {"counter": 0}, {"counter": "7"}],
+)
+def test_epochs_and_counters_out_of_bounds_are_refused(extra: dict[str, object]) -> None:
+    record = {"v": 1, "node_id": "c1", "uri": "http://h:1", "epoch": 3, **extra}
+    with pytest.raises(RecordError):
+        decode_leader(json.dumps(record).encode())

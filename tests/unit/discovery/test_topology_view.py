@@ -65,16 +65,29 @@ def test_malformed_records_are_skipped_and_warned_about_once(
     assert len(caplog.records) == 1
 
 
+#: the epoch counter znode as (czxid, version): epochs up to 10 came from it
+COUNTER = (100, 10)
+
+
+def read(
+    session: SharedSession,
+    members: dict[str, bytes],
+    counter: tuple[int, int] | None,
+    leader_data: bytes | None,
+) -> None:
+    session.apply(members, leader_data, [], counter)
+
+
 def view_of(session: SharedSession, user: UserView) -> Topology:
     return user.apply(session.view())
 
 
 def test_a_leader_with_an_older_epoch_is_refused(caplog: pytest.LogCaptureFixture) -> None:
     s, user = make_session(), UserView(HostFilter())
-    s.apply({}, leader("c1", 5), [])
+    read(s, {}, COUNTER, leader("c1", 5))
     assert view_of(s, user).leader == Leader("c1", "http://127.0.0.1:8080", 5)
     with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
-        s.apply({}, leader("c2", 4), [])
+        read(s, {}, COUNTER, leader("c2", 4))
         first = view_of(s, user)
         second = UserView(HostFilter())
         second.max_epoch, second.max_epoch_node = 5, "c1"
@@ -83,25 +96,64 @@ def test_a_leader_with_an_older_epoch_is_refused(caplog: pytest.LogCaptureFixtur
     assert any("epoch 4" in p for p in first.problems)
     assert len(caplog.records) == 1  # once per process, however many users
     # same epoch, another node: conflicting, refused too
-    s.apply({}, leader("c3", 5), [])
+    read(s, {}, COUNTER, leader("c3", 5))
     assert view_of(s, user).leader is None
     # the same leader again, and a newer one, are fine
-    s.apply({}, leader("c1", 5), [])
+    read(s, {}, COUNTER, leader("c1", 5))
     assert view_of(s, user).leader == Leader("c1", "http://127.0.0.1:8080", 5)
-    s.apply({}, leader("c2", 6), [])
+    read(s, {}, COUNTER, leader("c2", 6))
     assert view_of(s, user).leader == Leader("c2", "http://127.0.0.1:8080", 6)
 
 
 def test_a_foreign_leader_cannot_raise_the_epoch() -> None:
     s, user = make_session(), UserView(HostFilter.of("127.0.0.1"))
-    s.apply({}, leader("c1", 5), [])
+    read(s, {}, COUNTER, leader("c1", 5))
     assert view_of(s, user).leader is not None
-    evil = Leader(node_id="evil", uri="https://unit-attacker.example.org:443", epoch=10**15)
-    s.apply({}, encode_leader(evil), [])
+    evil = Leader(node_id="evil", uri="https://unit-attacker.example.org:443", epoch=7)
+    read(s, {}, COUNTER, encode_leader(evil))
     t = view_of(s, user)
     assert t.leader is None and any("allowed_hosts" in p for p in t.problems)
-    s.apply({}, leader("c2", 6), [])
+    read(s, {}, COUNTER, leader("c2", 6))
     assert view_of(s, user).leader == Leader("c2", "http://127.0.0.1:8080", 6)
+
+
+def test_an_epoch_the_counter_never_handed_out_is_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s, user = make_session(), UserView(HostFilter())
+    with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
+        for _ in range(2):
+            read(s, {}, (100, 10), leader("bogus", 11))
+            t = view_of(s, user)
+            assert t.leader is None and any("never went past 10" in p for p in t.problems)
+    assert len(caplog.records) == 1
+    # it did not raise the epoch: the real leader is taken
+    read(s, {}, (100, 10), leader("c1", 10))
+    assert view_of(s, user).leader == Leader("c1", "http://127.0.0.1:8080", 10)
+    # no counter at all: nothing to check the epoch against
+    read(s, {}, None, leader("c1", 10))
+    assert view_of(s, user).leader is None
+
+
+def test_a_recreated_counter_lets_epochs_start_again(caplog: pytest.LogCaptureFixture) -> None:
+    s, user = make_session(), UserView(HostFilter())
+    read(s, {}, (100, 9), leader("c1", 9))
+    assert view_of(s, user).leader is not None
+    with caplog.at_level(logging.WARNING, logger="prestoha.discovery"):
+        # the root was deleted and built again: a new counter (czxid 500), epochs from 1
+        fresh = Leader("c2", "http://127.0.0.1:8080", 1, counter=500)
+        for _ in range(3):
+            read(s, {}, (500, 1), encode_leader(fresh))
+            assert view_of(s, user).leader == fresh
+    assert sum("recreated" in r.getMessage() for r in caplog.records) == 1
+    # a record tied to the old counter is not taken from the new one
+    old = Leader("c1", "http://127.0.0.1:8080", 1, counter=100)
+    read(s, {}, (500, 2), encode_leader(old))
+    t = view_of(s, user)
+    assert t.leader is None and any("another epoch counter" in p for p in t.problems)
+    # and the usual guard holds within the new counter
+    read(s, {}, (500, 2), leader("c3", 1))
+    assert view_of(s, user).leader is None
 
 
 def test_version_grows_only_on_change_and_stale_is_a_change() -> None:
