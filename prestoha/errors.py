@@ -24,10 +24,14 @@ coordinators can have::
 Errors raised after one or more attempts carry them in ``attempts``: one
 :class:`Attempt` per coordinator tried, with what went wrong and how long it took.
 The message lists them too, so a log line alone says what happened.
+
+What goes into a message passes :func:`without_userinfo` (no ``user:password@``) and, when it
+came from a coordinator or ZooKeeper, :func:`printable` (no control characters).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -223,3 +227,21 @@ def _with_attempts(message: str, attempts: Sequence[Attempt]) -> str:
     lines = [message, f"attempts ({len(attempts)}):"]
     lines.extend(f"  {i}. {a.describe()}" for i, a in enumerate(attempts, 1))
     return "\n".join(lines)
+
+
+# A URL's or host string's ``user[:password]@``, up to its last '@' (passwords hold '@' too).
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)?[^\s'\"]*@")
+
+
+def without_userinfo(text: str) -> str:
+    """``text`` with every ``user:password@`` of a URL or host list shown as ``***@``."""
+    return _USERINFO.sub(lambda m: (m.group(1) or "") + "***@", text)
+
+
+def printable(value: object, limit: int = 200) -> str:
+    """``value`` as text safe for a terminal or a log line: control and format characters
+    escaped (``\\n``, ``\\x1b``), cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

@@ -15,7 +15,7 @@ from prestoha.discovery.records import (
     host_port,
     normalize_uri,
 )
-from prestoha.errors import ConfigurationError
+from prestoha.errors import ConfigurationError, without_userinfo
 
 __all__ = ["AUTH_ENV", "AgentConfig", "build_parser"]
 
@@ -88,7 +88,8 @@ def _coordinator_url(value: str, option: str) -> str:
     try:
         host_port(value)
     except ValueError as exc:
-        raise ConfigurationError(option, f"{value!r}: {exc}", "http://localhost:8080") from None
+        shown = without_userinfo(repr(value))
+        raise ConfigurationError(option, f"{shown}: {exc}", "http://localhost:8080") from None
     return value.strip().rstrip("/")
 
 

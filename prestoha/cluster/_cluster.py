@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from prestoha.cluster._coordinator import Coordinator
-from prestoha.cluster._prober import Prober
+from prestoha.cluster._prober import Prober, tls_failure
 from prestoha.discovery import Discovery, Topology
 from prestoha.routing import (
     HedgePolicy,
@@ -244,6 +244,8 @@ class Cluster:
                     f"{coordinator.uri}/v1/info", timeout=HANG_CHECK_TIMEOUT, verify=self._verify
                 )
             except requests.exceptions.RequestException as exc:
+                if tls_failure(exc, coordinator.uri, self._verify):
+                    return
                 reason = "no answer to /v1/info" if _is_timeout(exc) else "refused /v1/info"
                 self.mark_down(coordinator, f"{reason} while a query waited on it")
             finally:

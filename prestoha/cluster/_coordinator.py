@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from prestoha.errors import ConfigurationError
+from prestoha.errors import ConfigurationError, printable, without_userinfo
 
 __all__ = ["Coordinator"]
 
@@ -24,14 +24,15 @@ class Coordinator:
     @classmethod
     def from_uri(cls, node_id: str, uri: str, zone: str | None = None) -> Coordinator:
         """Parse ``uri``; a malformed one raises ``ConfigurationError``."""
+        shown = printable(without_userinfo(repr(uri)))
         try:
             parts = urlsplit(uri)
             port = parts.port
-        except ValueError as exc:
-            raise ConfigurationError("coordinator uri", f"{uri!r} is malformed: {exc}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        except ValueError:
+            raise ConfigurationError("coordinator uri", f"{shown} is malformed") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
             raise ConfigurationError(
-                "coordinator uri", f"{uri!r} is not a coordinator URI", "http(s)://host[:port]"
+                "coordinator uri", f"{shown} is not a coordinator URI", "http(s)://host[:port]"
             )
         if port is None:
             port = 443 if parts.scheme == "https" else 8080

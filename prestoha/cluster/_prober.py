@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -12,9 +13,37 @@ import requests
 from prestoha.discovery import Topology
 from prestoha.routing import Router
 
-__all__ = ["Prober"]
+__all__ = ["Prober", "tls_failure"]
 
 log = logging.getLogger("prestoha.cluster")
+
+_told: set[tuple[str, str]] = set()
+
+
+def tls_failure(exc: BaseException, uri: str, verify: bool | str) -> bool:
+    """Whether ``exc`` is a TLS certificate that did not verify, said once per node at
+    WARNING: a configuration error (``verify=``, or the certificate), not a dead node."""
+    cur: BaseException | None = exc
+    seen = 0
+    while cur is not None and seen < 10:
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            break
+        nested = cur.__cause__ or cur.__context__ or getattr(cur, "reason", None)
+        if nested is None:
+            nested = next((a for a in cur.args if isinstance(a, BaseException)), None)
+        cur = nested if isinstance(nested, BaseException) else None
+        seen += 1
+    if not isinstance(cur, ssl.SSLCertVerificationError):
+        return False
+    if (uri, str(verify)) not in _told:
+        _told.add((uri, str(verify)))
+        log.warning(
+            "the TLS certificate of %s does not verify (%s): not counted against the node; "
+            "fix verify= (a CA bundle that signed it) or the certificate",
+            uri,
+            getattr(cur, "verify_message", None) or cur.strerror or "certificate not verified",
+        )
+    return True
 
 
 class Prober:
@@ -40,6 +69,7 @@ class Prober:
         self._topology = topology
         self._interval = interval
         self._leader_only = leader_only
+        self._verify = verify
         self._stop = threading.Event()
         self._session = requests.Session()
         self._session.verify = verify
@@ -78,6 +108,8 @@ class Prober:
             )
             info = answer.json() if answer.status_code == 200 else {}
         except requests.exceptions.ConnectionError as exc:
+            if tls_failure(exc, uri, self._verify):
+                return False
             if not isinstance(exc, requests.exceptions.ConnectTimeout):
                 router.mark_down(uri)
                 return False

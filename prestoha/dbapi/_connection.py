@@ -170,9 +170,10 @@ class Connection:
 
     def _pool(self, coordinator: Coordinator) -> requests.Session:
         opts = self.options
-        if opts.auth is not None and coordinator.scheme != "https" and not opts.allow_insecure_auth:
+        credentials = opts.credentials_option()
+        if credentials and coordinator.scheme != "https" and not opts.allow_insecure_auth:
             raise errors.ConfigurationError(
-                "auth",
+                credentials,
                 f"credentials would go in the clear to {coordinator.uri}",
                 "https coordinators, or allow_insecure_auth=True",
             )
@@ -192,6 +193,7 @@ class Connection:
             auth=self.options.auth,
             connect_timeout=self.options.connect_timeout,
             read_timeout=read_timeout,
+            next_uri_hosts=self.options.next_uri_hosts,
         )
 
     def _apply_headers(self, headers: Mapping[str, str], coordinator: Coordinator) -> None:
@@ -228,7 +230,9 @@ class Connection:
     def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Execution:
         self._check_open()
         self._begin_if_needed()
-        classification = classify(source_sql, self.session.prepared)
+        classification = classify(
+            source_sql, self.session.prepared, unknown_functions=self.options.unknown_functions
+        )
         return Execution(self._ctx, sql, classification, idempotent=idempotent)
 
 
@@ -260,9 +264,16 @@ def _roles(roles: dict[str, str] | str | None) -> dict[str, str]:
 
 
 def _cluster_key(options: Options) -> tuple[Any, ...]:
-    # Connections share health only when they route the same way: the same source,
-    # routing policy and hedging.
-    policies = (options.routing, options.hedge, options.probe_interval, options.mode)
+    # Connections share health only when they route the same way (the same source, routing
+    # policy and hedging) and reach the nodes the same way: the prober and the hang check
+    # use the first connection's TLS verification.
+    policies = (
+        options.routing,
+        options.hedge,
+        options.probe_interval,
+        options.mode,
+        ("verify", options.verify),
+    )
     if options.zk:
         source: tuple[Any, ...] = (
             "zk",

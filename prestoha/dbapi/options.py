@@ -18,12 +18,23 @@ from typing import Any
 
 from trino.transaction import IsolationLevel
 
-from prestoha.errors import ConfigurationError
+from prestoha.dbapi._wire import (
+    check_header_value,
+    credentials_option,
+    header_map,
+    headers,
+    optional_header,
+    pairs,
+    roles_option,
+)
+from prestoha.discovery import parse_hosts
+from prestoha.errors import ConfigurationError, without_userinfo
 from prestoha.execution import DEFAULT_PREFETCH, PrefetchLimit, ResumeMode
 from prestoha.retry import RetryPolicy
 from prestoha.routing import HedgePolicy, RoutingMode, RoutingPolicy
+from prestoha.statements import UNKNOWN_FUNCTIONS
 
-__all__ = ["MODES", "RESUMES", "Options", "parse_options"]
+__all__ = ["MAXIMA", "MODES", "RESUMES", "Options", "parse_options"]
 
 #: The values of ``mode``, as text.
 MODES = tuple(mode.value for mode in RoutingMode)
@@ -36,6 +47,17 @@ _REFUSED_TRINO = {
     "port": "give the port in hosts=['host:port', ...]",
     "max_attempts": "prestoha owns every retry: use retry=RetryPolicy(max_attempts=...)",
     "http_session": "prestoha keeps one connection pool per coordinator; use verify= and auth=",
+}
+
+#: The largest value each number option takes (seconds; rows for ``arraysize``): beyond
+#: them a value is a mistake, and some would overflow the clock.
+MAXIMA = {
+    "failover_timeout": 86_400.0,
+    "request_timeout": 3_600.0,
+    "connect_timeout": 600.0,
+    "zk_timeout": 600.0,
+    "probe_interval": 3_600.0,
+    "arraysize": 100_000_000,
 }
 
 
@@ -67,7 +89,9 @@ class Options:
     connect_timeout: float
     retry: RetryPolicy
     allowed_hosts: tuple[str, ...]
+    next_uri_hosts: tuple[str, ...]
     resume: ResumeMode
+    unknown_functions: str
     isolation_level: IsolationLevel
     legacy_primitive_types: bool
     prefetch: PrefetchLimit
@@ -78,6 +102,10 @@ class Options:
     hedge: HedgePolicy | None
     routing: RoutingPolicy
     probe_interval: float | None
+
+    def credentials_option(self) -> str | None:
+        """The option that sends credentials to the coordinators, if any."""
+        return credentials_option(self.auth, self.http_headers, self.extra_credential)
 
 
 def parse_options(kwargs: Mapping[str, Any]) -> Options:
@@ -95,6 +123,8 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
             raise ConfigurationError(name, "unknown option", ", ".join(close))
 
     zk = _optional_str(opts, "zk", join_lists=True)
+    if zk:
+        parse_hosts(zk, "zk")  # up front, and never repeating a password given in it
     http_scheme = _optional_str(opts, "http_scheme")
     if http_scheme is not None:
         _choice("http_scheme", http_scheme, ("http", "https"))
@@ -109,14 +139,18 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
     _choice("mode", mode, MODES)
     resume = opts.get("resume", ResumeMode.VERIFY)
     _choice("resume", resume, RESUMES)
+    _choice("unknown_functions", opts.get("unknown_functions", "read"), UNKNOWN_FUNCTIONS)
 
     auth = opts.get("auth")
+    http_headers = headers(opts)
+    extra_credential = tuple(pairs(opts, "extra_credential"))
     allow_insecure = _bool(opts, "allow_insecure_auth", False)
-    if auth is not None and not allow_insecure:
+    credentials = credentials_option(auth, http_headers, extra_credential)
+    if credentials and not allow_insecure:
         insecure = [h for h in hosts if h.startswith("http://")]
         if http_scheme == "http" or insecure:
             raise ConfigurationError(
-                "auth",
+                credentials,
                 "credentials over plain http would be sent in the clear",
                 "https coordinators, or allow_insecure_auth=True",
             )
@@ -142,28 +176,26 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
 
     encoding = _encoding(opts.get("encoding"))
 
-    roles = opts.get("roles")
-    if roles is not None and not isinstance(roles, (str, dict)):
-        raise ConfigurationError(
-            "roles", f"{type(roles).__name__}", "a role name or {catalog: role}"
-        )
-
     return Options(
         zk=zk,
         hosts=hosts,
         cluster=_name(opts, "cluster", "default"),
         root=_root(opts.get("root", "/prestoha")),
         mode=RoutingMode(mode),
-        user=_optional_str(opts, "user") or os.environ.get("TRINO_USER") or _login(),
-        catalog=_optional_str(opts, "catalog"),
-        schema=_optional_str(opts, "schema"),
-        source=_optional_str(opts, "source") or "prestoha",
-        session_properties=_str_map(opts, "session_properties"),
-        roles=roles,
+        user=optional_header(
+            "user", _optional_str(opts, "user") or os.environ.get("TRINO_USER") or _login()
+        ),
+        catalog=optional_header("catalog", _optional_str(opts, "catalog")),
+        schema=optional_header("schema", _optional_str(opts, "schema")),
+        source=optional_header("source", _optional_str(opts, "source") or "prestoha"),
+        session_properties=header_map(opts, "session_properties"),
+        roles=roles_option(opts.get("roles")),
         timezone=_timezone(opts),
-        client_tags=tuple(_str_list(opts, "client_tags")),
-        http_headers=_str_map(opts, "http_headers"),
-        extra_credential=tuple(_pairs(opts, "extra_credential")),
+        client_tags=tuple(
+            check_header_value("client_tags", t) for t in _str_list(opts, "client_tags")
+        ),
+        http_headers=http_headers,
+        extra_credential=extra_credential,
         auth=auth,
         http_scheme=http_scheme,
         verify=_verify(opts.get("verify", True)),
@@ -173,7 +205,9 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         connect_timeout=_seconds(opts, "connect_timeout", 2.0),
         retry=retry,
         allowed_hosts=tuple(_str_list(opts, "allowed_hosts")),
+        next_uri_hosts=tuple(_str_list(opts, "next_uri_hosts")),
         resume=ResumeMode(resume),
+        unknown_functions=opts.get("unknown_functions", "read"),
         isolation_level=isolation,
         legacy_primitive_types=_bool(opts, "legacy_primitive_types", False),
         prefetch=PrefetchLimit.parse(opts.get("prefetch", DEFAULT_PREFETCH)),
@@ -244,7 +278,9 @@ def _hosts(value: Any, scheme: str | None) -> tuple[str, ...]:
             raise ConfigurationError("hosts", f"{item!r}", accepted)
         match = _HOST_RE.match(item.strip())
         if match is None or (match.group(3) and not 0 < int(match.group(3)) < 65536):
-            raise ConfigurationError("hosts", f"{item!r} is not a coordinator address", accepted)
+            shown = without_userinfo(repr(item))  # a password given there stays unseen
+            accepted += "; no user:password@ (credentials go in auth=)" if "@" in item else ""
+            raise ConfigurationError("hosts", f"{shown} is not a coordinator address", accepted)
         given, host, port = match.groups()
         chosen = given or scheme or ("https" if port == "443" else "http")
         out.append(f"{chosen}://{host}:{port or (443 if chosen == 'https' else 8080)}")
@@ -265,10 +301,11 @@ def _seconds(opts: Mapping[str, Any], name: str, default: float) -> float:
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = float(value)
+    accepted = f"a number of seconds > 0 and <= {MAXIMA[name]:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigurationError(name, f"{value!r}", "a number of seconds > 0")
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigurationError(name, f"{value!r}", "a number of seconds > 0")
+        raise ConfigurationError(name, f"{value!r}", accepted)
+    if not math.isfinite(value) or not 0 < value <= MAXIMA[name]:
+        raise ConfigurationError(name, f"{value!r} is out of range", accepted)
     return float(value)
 
 
@@ -276,16 +313,9 @@ def _count(opts: Mapping[str, Any], name: str, default: int) -> int:
     value = opts.get(name, default)
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(name, f"{value!r}", "an integer >= 1")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAXIMA[name]:
+        raise ConfigurationError(name, f"{value!r}", f"an integer from 1 to {MAXIMA[name]}")
     return value
-
-
-def _str_map(opts: Mapping[str, Any], name: str) -> dict[str, str]:
-    value = opts.get(name) or {}
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise ConfigurationError(name, f"{type(value).__name__}", "a dict of names to values")
-    return {k: str(v) for k, v in value.items()}
 
 
 def _str_list(opts: Mapping[str, Any], name: str) -> list[str]:
@@ -295,16 +325,6 @@ def _str_list(opts: Mapping[str, Any], name: str) -> list[str]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise ConfigurationError(name, f"{value!r}", "a list of strings")
     return list(value)
-
-
-def _pairs(opts: Mapping[str, Any], name: str) -> list[tuple[str, str]]:
-    value = opts.get(name) or []
-    ok = isinstance(value, (list, tuple)) and all(
-        isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], str) for p in value
-    )
-    if not ok:
-        raise ConfigurationError(name, "malformed (value hidden)", "a list of (name, value) pairs")
-    return [(str(k), str(v)) for k, v in value]
 
 
 def _verify(value: Any) -> bool | str:

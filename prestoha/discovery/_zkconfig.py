@@ -64,6 +64,14 @@ def parse_hosts(hosts: str, option: str = "zk") -> ZkHosts:
     text = hosts.strip()
     if text.startswith(("zk://", "zookeeper://")):
         text = text.split("://", 1)[1]
+    if "@" in text.split("/", 1)[0]:
+        # user:password@host: refused without repeating it (the password would show).
+        raise ConfigurationError(
+            option,
+            "holds user:password@ (not shown): ZooKeeper hosts carry no credentials",
+            "host1:2181,host2:2181, with the credentials in zk_auth='user:password' "
+            "(--zk-auth, PRESTOHA_ZK_AUTH)",
+        )
     chroot = ""
     if "/" in text:
         text, rest = text.split("/", 1)
@@ -148,18 +156,12 @@ def make_acl(auth: ZkAuth | None, world_read: bool = True) -> list[Any] | None:
     return acl
 
 
-def make_ancestor_acl(auth: ZkAuth | None) -> list[Any] | None:
-    """ACLs for the path above a cluster (``/prestoha``): shared by every cluster, so anyone
-    may read it and create a cluster under it; only its creator may change or delete it."""
-    if auth is None:
-        return None
-    from kazoo.security import make_acl as kazoo_acl
-    from kazoo.security import make_digest_acl
-
-    return [
-        make_digest_acl(auth.user, auth.password, all=True),
-        kazoo_acl("world", "anyone", read=True, create=True),
-    ]
+def make_ancestor_acl(auth: ZkAuth | None, world_read: bool = True) -> list[Any] | None:
+    """ACLs for the path above a cluster (``/prestoha``): all rights for the agents' user and
+    at most READ for everyone. Never CREATE for everyone: anyone could then create a cluster
+    znode with an open ACL before the agents do. Agents of another cluster with other
+    credentials need that user granted CREATE on it, or their cluster znode made for them."""
+    return make_acl(auth, world_read)
 
 
 _AUTH_FIELD = re.compile(r"auth=(b?)'[^']*'")

@@ -16,7 +16,6 @@ from prestoha import errors
 from prestoha.execution._failures import (
     REFUSED_BEFORE_RUNNING,
     Failure,
-    FailureKind,
     may_rerun_anything,
 )
 from prestoha.retry import RetryPolicy
@@ -62,7 +61,7 @@ def decide(
     deadline: float,
 ) -> None:
     """Raise unless the statement may run again on another attempt."""
-    if failure.kind is FailureKind.QUERY_FAILED:
+    if failure.kind.final:
         assert failure.error is not None
         raise failure.error
     if statement.pinned:

@@ -20,7 +20,7 @@ from prestoha import errors, events
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.execution._buffer import PrefetchLimit
 from prestoha.execution._decision import ResumeMode, Statement, decide
-from prestoha.execution._failures import Abandoned, Failure, FailureKind, Phase, classify
+from prestoha.execution._failures import Abandoned, Failure, Phase, classify
 from prestoha.execution._runner import AttemptFailed, AttemptRunner, Event
 from prestoha.execution._transport import Transport
 from prestoha.retry import RetryPolicy
@@ -225,7 +225,7 @@ class Dispatch:
         if failure.node_down:
             cluster.mark_down(coordinator, failure.reason)
             events.emit("node_down", node=coordinator.uri, reason=failure.reason)
-        elif failure.kind is not FailureKind.QUERY_FAILED:
+        elif not failure.kind.final:
             cluster.report(coordinator, ok=False)
         return failure
 
@@ -255,7 +255,7 @@ class Dispatch:
             resume=ctx.resume,
             handed=handed,
         )
-        deadline = self.deadline() if failure.kind is not FailureKind.QUERY_FAILED else 0.0
+        deadline = self.deadline() if not failure.kind.final else 0.0
         decide(
             failure,
             statement,

@@ -54,6 +54,15 @@ class FailureKind(enum.Enum):
     NOT_NOW = "not now"
     #: The query itself failed (``USER_ERROR`` and the like): raise, never retry.
     QUERY_FAILED = "query failed"
+    #: The client cannot talk to the node as configured (a TLS certificate that does not
+    #: verify, a header that cannot be sent, a ``nextUri`` to another host): raise a
+    #: ``ConfigurationError`` saying what to fix; the node is not at fault.
+    CONFIGURATION = "configuration"
+
+    @property
+    def final(self) -> bool:
+        """Raised at once, never retried, and never counted against the node's health."""
+        return self in (FailureKind.QUERY_FAILED, FailureKind.CONFIGURATION)
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,8 @@ def _classify_transport(exc: TransportError, phase: Phase) -> Failure:
     cause = exc.cause
     if cause is Cause.HTTP_STATUS:
         return _classify_status(exc.status, exc.body, phase)
+    if cause.local:
+        return _classify_local(exc, phase)
     submit = phase is Phase.SUBMIT
     if cause is Cause.NO_ANSWER:
         # An unanswered POST leaves at most a registration that nobody polls: Trino starts
@@ -146,6 +157,35 @@ def _classify_transport(exc: TransportError, phase: Phase) -> Failure:
     # runs. Later, even a request that never left leaves a query that already runs.
     kind = FailureKind.NOT_RUN if submit else FailureKind.LOST
     return Failure(kind, phase, cause.value, node_down=cause.node_down, nothing_ran=submit)
+
+
+_FIXES = {
+    Cause.TLS: (
+        "verify",
+        "True with a certificate the system trusts, or the path of the CA bundle that signed it",
+    ),
+    Cause.NOT_SENT: (
+        "user, source, client_tags, http_headers, extra_credential, verify",
+        "values without line breaks or characters outside latin-1, a readable CA bundle",
+    ),
+    Cause.FOREIGN_URI: (
+        "next_uri_hosts",
+        "the coordinator's own host (check its external address), or add the host to "
+        "next_uri_hosts if it is trusted",
+    ),
+}
+
+
+def _classify_local(exc: TransportError, phase: Phase) -> Failure:
+    option, accepted = _FIXES[exc.cause]
+    reason = f"{exc.cause.value}: {exc.detail}" if exc.detail else exc.cause.value
+    return Failure(
+        FailureKind.CONFIGURATION,
+        phase,
+        reason,
+        nothing_ran=phase is Phase.SUBMIT,
+        error=errors.ConfigurationError(option, reason, accepted),
+    )
 
 
 def _classify_status(status: int, body: str, phase: Phase) -> Failure:

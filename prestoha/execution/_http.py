@@ -11,13 +11,15 @@ from __future__ import annotations
 import errno
 import http.client
 import socket
-from collections.abc import Iterator, Mapping
+import ssl
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import requests
 import trino.client
 import trino.exceptions
 
+from prestoha.execution._origin import Origin
 from prestoha.execution._transport import Answer, Cause, TransportError
 from prestoha.protocol import read_status, session_headers
 
@@ -63,8 +65,10 @@ class HttpTransport:
         auth: Any,
         connect_timeout: float,
         read_timeout: float,
+        next_uri_hosts: Iterable[str] = (),
     ) -> None:
         self._host = host
+        self._origin = Origin(scheme, host, port, next_uri_hosts)
         self._request = trino.client.TrinoRequest(
             host=host,
             port=port,
@@ -80,13 +84,17 @@ class HttpTransport:
         return self._answer(lambda: self._request.post(sql, dict(headers)))
 
     def fetch(self, uri: str) -> Answer:
+        self._origin.check(uri)
         return self._answer(lambda: self._request.get(uri))
 
     def cancel(self, uri: str) -> None:
+        self._origin.check(uri)
         try:
             self._request.delete(uri)
         except requests.RequestException as exc:
             raise _transport_error(exc) from exc
+        except (OSError, ValueError) as exc:
+            raise _not_sent(exc) from exc
 
     def segment_rows(self, data: Mapping[str, Any], mapper: Any) -> tuple[list[Any], int]:
         if mapper is None or not data.get("segments"):
@@ -123,6 +131,10 @@ class HttpTransport:
             body = response.content
         except requests.RequestException as exc:
             raise _transport_error(exc) from exc
+        except (OSError, ValueError) as exc:
+            # Raised while the request was being built (a header http.client cannot encode,
+            # a CA bundle that cannot be read): nothing reached the coordinator.
+            raise _not_sent(exc) from exc
         if response.status_code != 200:
             raise TransportError(
                 Cause.HTTP_STATUS,
@@ -155,12 +167,35 @@ def _headers_of(response: requests.Response) -> dict[str, list[str]]:
 
 
 def _transport_error(exc: requests.RequestException) -> TransportError:
-    return TransportError(cause_of(exc), _one_line(str(exc)))
+    cause = cause_of(exc)
+    if cause is Cause.NOT_SENT:
+        return _not_sent(exc)
+    return TransportError(cause, _one_line(str(exc)))
+
+
+def _not_sent(exc: BaseException) -> TransportError:
+    # Only the type: the message of an invalid header repeats its value, maybe a credential.
+    return TransportError(Cause.NOT_SENT, f"{type(exc).__name__} before anything was sent")
+
+
+#: Errors requests raises while it builds a request, before any byte is sent.
+_NOT_SENT = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
 
 
 def cause_of(exc: requests.RequestException) -> Cause:
     """What a requests exception says happened on the connection."""
-    # Order matters: ConnectTimeout is a ConnectionError too.
+    # Order matters: ConnectTimeout is a ConnectionError too, and so is an SSLError.
+    if isinstance(exc, _NOT_SENT):
+        return Cause.NOT_SENT
+    if isinstance(exc, requests.exceptions.SSLError) and any(
+        isinstance(c, ssl.SSLCertVerificationError) for c in _chain(exc)
+    ):
+        return Cause.TLS
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return Cause.CONNECT_TIMEOUT
     if isinstance(exc, requests.exceptions.ReadTimeout):

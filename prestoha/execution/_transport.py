@@ -45,6 +45,20 @@ class Cause(enum.Enum):
     NO_STATUS = "no status"
     #: A body that is not a Trino answer (something in between, or a sick node).
     MALFORMED = "malformed answer"
+    #: The coordinator's TLS certificate did not verify: ``verify=`` or the certificate is
+    #: wrong, not the node's health.
+    TLS = "TLS certificate not verified"
+    #: The request failed on this machine before anything was sent (a header that cannot
+    #: be encoded, a CA bundle that cannot be read).
+    NOT_SENT = "request not sent"
+    #: The coordinator pointed the client at another host or scheme than its own
+    #: (``nextUri``): refused before anything was sent, credentials included.
+    FOREIGN_URI = "next URI elsewhere"
+
+    @property
+    def local(self) -> bool:
+        """A configuration problem, the same on every node: raise it, blame no node."""
+        return self in _LOCAL
 
     @property
     def never_sent(self) -> bool:
@@ -57,7 +71,10 @@ class Cause(enum.Enum):
         return self in _NODE_DOWN
 
 
-_NEVER_SENT = frozenset({Cause.REFUSED, Cause.UNRESOLVED, Cause.UNREACHABLE, Cause.CONNECT_TIMEOUT})
+_LOCAL = frozenset({Cause.TLS, Cause.NOT_SENT, Cause.FOREIGN_URI})
+_NEVER_SENT = frozenset(
+    {Cause.REFUSED, Cause.UNRESOLVED, Cause.UNREACHABLE, Cause.CONNECT_TIMEOUT, *_LOCAL}
+)
 _NODE_DOWN = frozenset(
     {
         Cause.REFUSED,

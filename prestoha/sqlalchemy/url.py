@@ -49,7 +49,7 @@ SECRET_PARAMETERS = frozenset(
 _AUTH_PARAMETERS = ("access_token", "cert", "key", "externalAuthentication")
 
 #: Options whose value is a list: repeated keys, ``a,b`` or a JSON list.
-_LIST_OPTIONS = ("hosts", "client_tags", "allowed_hosts")
+_LIST_OPTIONS = ("hosts", "client_tags", "allowed_hosts", "next_uri_hosts")
 
 #: Options given as ``true``/``false`` (also ``1``/``0``, ``yes``/``no``, ``on``/``off``).
 _BOOL_OPTIONS = ("allow_insecure_auth", "legacy_primitive_types", "legacy_prepared_statements")

@@ -37,8 +37,16 @@ def test_zk_may_be_a_list() -> None:
     [
         ({"zk": "z:2181", "mode": "primary"}, "mode", "'leader', 'any', 'leader-preferred'"),
         ({"zk": "z:2181", "resume": "maybe"}, "resume", "'verify', 'restart-only', 'never'"),
-        ({"zk": "z:2181", "failover_timeout": 0}, "failover_timeout", "a number of seconds > 0"),
-        ({"zk": "z:2181", "request_timeout": "soon"}, "request_timeout", "a number of seconds > 0"),
+        (
+            {"zk": "z:2181", "failover_timeout": 0},
+            "failover_timeout",
+            "a number of seconds > 0 and <= 86400",
+        ),
+        (
+            {"zk": "z:2181", "request_timeout": "soon"},
+            "request_timeout",
+            "a number of seconds > 0 and <= 3600",
+        ),
         (
             {"zk": "z:2181", "prefetch": 0},
             "prefetch",
