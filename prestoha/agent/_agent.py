@@ -62,7 +62,8 @@ class Agent:
         self._hook_failed = False
 
     def run(self) -> int:
-        """Run until SIGTERM/SIGINT; returns the exit code (0)."""
+        """Run until SIGTERM/SIGINT (exit code 0), or until the registrar refuses to run with
+        auth on znodes whose ACL it cannot repair (exit code 2, the reason logged)."""
         cfg = self.config
         log.info(
             "agent %s: checking %s every %g s, ZooKeeper %s, cluster %s under %s",
@@ -76,7 +77,7 @@ class Agent:
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             self.registrar.start()
-            while True:
+            while not self.registrar.refused:
                 started = time.monotonic()
                 self.step()
                 time.sleep(max(0.0, cfg.interval - (time.monotonic() - started)))
@@ -87,7 +88,8 @@ class Agent:
                 signal.signal(s, signal.SIG_IGN)
             self.registrar.shutdown()
             log.info("agent %s stopped", cfg.node_id)
-        return 0
+        # a znode's ACL could not be made safe: a configuration problem, as for bad options
+        return 2 if self.registrar.refused else 0
 
     def step(self) -> CheckResult:
         """Check the coordinator once, report it to ``on_check``, and register or deregister

@@ -21,6 +21,7 @@ import time
 import uuid
 from typing import Any
 
+from prestoha.agent._acl import AclRefused, secure_tree
 from prestoha.discovery import (
     Leader,
     Member,
@@ -73,7 +74,9 @@ class Registrar:
             default_acl=make_acl(auth, world_read),
         )
         self._client.add_listener(self._on_state)
-        self._ancestor_acl = make_ancestor_acl(auth)
+        self._auth = auth
+        self._acl = make_acl(auth, world_read)
+        self._ancestor_acl = make_ancestor_acl(auth, world_read)
         self._hosts = hosts
         self._disconnected_since: float | None = None
         self._warned_disconnected = False
@@ -91,6 +94,8 @@ class Registrar:
         self._leading: tuple[int, int, int] | None = None  # (session id, epoch, counter czxid)
         self._thread = threading.Thread(target=self._run, name="prestoha-agent-zk", daemon=True)
         self.last_error = ""
+        #: why the agent must stop (a znode's ACL it cannot repair); empty while all is well
+        self.refused = ""
 
     # -- used by the agent's main loop ----------------------------------------------------
 
@@ -184,9 +189,12 @@ class Registrar:
             try:
                 if want is None:
                     self._withdraw(timeout=self._op_timeout)
-                else:
+                elif not self.refused:
                     self._reconcile(want)
                 self.last_error = ""
+            except AclRefused as exc:
+                log.error("refusing to run with --zk-auth: %s", exc)
+                self.refused = str(exc)
             except Exception as exc:
                 text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 if text != self.last_error:
@@ -224,17 +232,20 @@ class Registrar:
             self._leading = None
 
     def _ensure_base(self) -> None:
-        """Create ``<root>/<cluster>``: the root's parts open to other clusters, the cluster
-        itself with our ACL (so only agents holding the credentials write under it)."""
+        """Create ``<root>/<cluster>``: the root's parts readable by all, the cluster with our
+        ACL; with auth, check and repair the ACLs of every znode we rely on."""
         from kazoo.exceptions import NodeExistsError
 
-        c, parts = self._client, self.paths.base.strip("/").split("/")
+        c = self._client
+        if self._auth is not None and self._acl is not None and self._ancestor_acl is not None:
+            secure_tree(c, self.paths, self._auth, self._acl, self._ancestor_acl, self._op)
+            return
+        parts = self.paths.base.strip("/").split("/")
         for depth in range(1, len(parts) + 1):
             path = "/" + "/".join(parts[:depth])
-            acl = self._ancestor_acl if depth < len(parts) else None
             if self._op(c.exists_async(path)) is None:
                 with contextlib.suppress(NodeExistsError):
-                    self._op(c.create_async(path, b"", acl=acl))
+                    self._op(c.create_async(path, b""))
 
     def _ensure_member(self, member: Member, sid: int) -> None:
         from kazoo.exceptions import NodeExistsError, NoNodeError

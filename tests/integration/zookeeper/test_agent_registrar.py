@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
+from kazoo.security import make_acl, make_digest_acl
 
 from prestoha.agent import Registrar
 from prestoha.discovery import Leader, Member, ZooKeeperDiscovery, parse_auth, parse_hosts
-from prestoha.discovery.records import ClusterPaths, decode_leader, encode_leader
+from prestoha.discovery.records import ClusterPaths, decode_leader, encode_leader, encode_member
 from prestoha.testing.zookeeper import ZooKeeperEnsemble
 
 pytestmark = pytest.mark.integration
@@ -65,12 +66,28 @@ def test_znodes_carry_the_acl_and_stay_world_readable(
         acls, _ = zk_client.get_acls(path)
         assert {(a.id.scheme, a.perms) for a in acls} == {("digest", 31), ("world", 1)}, path
     assert "s3cret" not in repr(acls)
-    # the shared root lets agents of other clusters, with other credentials, in
+    # the shared root lets nobody else create a cluster under it...
     acls, _ = zk_client.get_acls(root)
-    assert {(a.id.scheme, a.perms) for a in acls} == {("digest", 31), ("world", 1 | 4)}
-    other = registrars("o1", root=root, cluster="other", auth=parse_auth("other:pw"))
-    other.want(member("o1", 9091))
-    eventually(lambda: other.leader_epoch is not None, 15, "o1 leads its own cluster")
+    assert {(a.id.scheme, a.perms) for a in acls} == {("digest", 31), ("world", 1)}
+    with pytest.raises(NoAuthError):
+        zk_client.create(f"{root}/planted", b"")
+    refused = registrars("o1", root=root, cluster="other", auth=parse_auth("other:pw"))
+    refused.want(member("o1", 9091))
+    reason = eventually(lambda: refused.refused, 15, "o1 refuses to run")
+    assert f"{root}/other" in reason and "'other'" in reason and "pw" not in reason
+    assert not refused.registered
+    # ...until its owner lets the agents of the other cluster create theirs
+    admin = KazooClient(hosts=zookeeper.hosts, auth_data=[("digest", "agent:s3cret")])
+    admin.start(timeout=10)
+    try:
+        grant = make_digest_acl("other", "pw", create=True)
+        admin.set_acls(root, [*admin.get_acls(root)[0], grant])
+    finally:
+        admin.stop()
+        admin.close()
+    other = registrars("o2", root=root, cluster="other", auth=parse_auth("other:pw"))
+    other.want(member("o2", 9091))
+    eventually(lambda: other.leader_epoch is not None, 15, "o2 leads its own cluster")
     # an anonymous client reads but cannot write or delete
     with pytest.raises(NoAuthError):
         zk_client.set(paths.leader, b"{}")
@@ -87,13 +104,14 @@ def test_no_world_read_keeps_anonymous_readers_out(
     registrars: Callable[..., Registrar],
     eventually: Eventually,
 ) -> None:
-    r = registrars("c1", auth=parse_auth("agent:pw"), world_read=False)
+    root = f"/nwr-{cluster_name}"
+    r = registrars("c1", root=root, auth=parse_auth("agent:pw"), world_read=False)
     r.want(member("c1", 8081))
     eventually(lambda: r.leader_epoch is not None, 15, "c1 leads")
-    with ZooKeeperDiscovery(zookeeper.hosts, cluster=cluster_name) as d:
+    with ZooKeeperDiscovery(zookeeper.hosts, cluster=cluster_name, root=root) as d:
         assert d.topology().members == ()
         assert any("not allowed to read" in p for p in d.topology().problems)
-    with ZooKeeperDiscovery(zookeeper.hosts, cluster=cluster_name, auth="agent:pw") as d:
+    with ZooKeeperDiscovery(zookeeper.hosts, cluster=cluster_name, root=root, auth="agent:pw") as d:
         assert [m.node_id for m in d.topology().members] == ["c1"]
 
 
@@ -191,3 +209,59 @@ def test_a_bogus_epoch_or_a_recreated_tree_does_not_blind_clients(
         a.want(member("a", 8081))
         t = d.wait_for(lambda t: t.leader is not None and t.leader.node_id == "a", 15)
         assert t is not None and t.leader is not None and t.leader.epoch < e2
+
+
+def test_turning_auth_on_repairs_an_open_tree(
+    zookeeper: ZooKeeperEnsemble,
+    zk_client: KazooClient,
+    cluster_name: str,
+    registrars: Callable[..., Registrar],
+    eventually: Eventually,
+) -> None:
+    root = f"/open-{cluster_name}"
+    paths = ClusterPaths.of(root, cluster_name)
+    # what agents without auth (or anyone at all) left behind: every znode open, the root
+    # with CREATE for everyone as earlier versions made it, and a planted member
+    zk_client.create(
+        root, b"", acl=[make_acl("world", "anyone", read=True, create=True, admin=True)]
+    )
+    for path in (paths.base, paths.members, paths.election):
+        zk_client.create(path, b"")
+    zk_client.create(paths.epoch, b"0")
+    evil = Member(node_id="evil", uri="https://attacker.example.org:443")
+    zk_client.create(paths.member("evil"), encode_member(evil))
+    r = registrars("c1", root=root, auth=parse_auth("agent:s3cret"))
+    r.want(member("c1", 8081))
+    eventually(lambda: r.leader_epoch is not None, 15, "c1 leads")
+    assert not r.refused
+    for path in (root, paths.base, paths.members, paths.election, paths.epoch):
+        acls, _ = zk_client.get_acls(path)
+        assert {(a.id.scheme, a.perms) for a in acls} == {("digest", 31), ("world", 1)}, path
+    assert zk_client.exists(paths.member("evil")) is None
+    for path in (f"{root}/planted", f"{paths.base}/planted", f"{paths.members}/planted"):
+        with pytest.raises(NoAuthError):
+            zk_client.create(path, b"")
+
+
+def test_a_cluster_znode_someone_else_owns_makes_the_agent_refuse(
+    zookeeper: ZooKeeperEnsemble,
+    cluster_name: str,
+    registrars: Callable[..., Registrar],
+    eventually: Eventually,
+) -> None:
+    root = f"/owned-{cluster_name}"
+    paths = ClusterPaths.of(root, cluster_name)
+    squatter = KazooClient(hosts=zookeeper.hosts, auth_data=[("digest", "mallory:x")])
+    squatter.start(timeout=10)
+    try:
+        owned = [make_digest_acl("mallory", "x", all=True), make_acl("world", "anyone", read=True)]
+        squatter.create(paths.base, b"", acl=owned, makepath=True)
+        r = registrars("c1", root=root, auth=parse_auth("agent:s3cret"))
+        r.want(member("c1", 8081))
+        reason = eventually(lambda: r.refused, 15, "the agent refuses")
+        assert paths.base in reason and "s3cret" not in reason
+        assert not r.registered and r.leader_epoch is None
+        assert squatter.get_children(paths.base) == []
+    finally:
+        squatter.stop()
+        squatter.close()
