@@ -41,6 +41,22 @@ def _kill_leftovers() -> None:
 
 atexit.register(_kill_leftovers)
 
+_log_dir: str | None = None
+_log_dir_lock = threading.Lock()
+
+
+def _private_log_dir() -> str:
+    """A directory only this user can enter (mode 0700), made once per test process.
+
+    A fixed name in the shared temporary directory could be created first by another user, as
+    a symlink or a file they can read: the emulators' logs carry SQL text and query ids.
+    """
+    global _log_dir
+    with _log_dir_lock:
+        if _log_dir is None:
+            _log_dir = tempfile.mkdtemp(prefix="prestoha-emulator-")
+        return _log_dir
+
 
 class EmulatorProcess:
     """One emulator in its own process.
@@ -73,9 +89,7 @@ class EmulatorProcess:
         self.flavor = flavor
         self.extra_args = extra_args
         self.python = python
-        self.log_path = log_path or os.path.join(
-            tempfile.gettempdir(), f"prestoha-emulator-{node_id}-{os.getpid()}.log"
-        )
+        self.log_path = log_path or os.path.join(_private_log_dir(), f"{node_id}.log")
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
         self.uri = ""
@@ -96,7 +110,8 @@ class EmulatorProcess:
         """Start the process and wait until it prints its URI."""
         if self.alive:
             raise RuntimeError(f"emulator {self.node_id} is already running")
-        with open(self.log_path, "ab") as log_file:
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with open(fd, "ab") as log_file:
             proc = subprocess.Popen(
                 self._argv(),
                 stdin=subprocess.DEVNULL,

@@ -19,7 +19,7 @@ from .headers import ParsedSession
 from .journal import Journal
 from .protocol import EngineLike, QueryRegistry
 from .routes import Routes
-from .server import EmulatorServer
+from .server import EmulatorServer, is_loopback
 from .spooling import SpoolingConfig
 
 __all__ = ["Coordinator"]
@@ -165,6 +165,13 @@ class Coordinator:
         self._routes = Routes(self, self.registry)
         self._server = EmulatorServer((self.host, self.port), self)
         self.port = self._server.server_address[1]
+        if not is_loopback(str(self._server.server_address[0])):
+            log.warning(
+                "coordinator %s listens on %s: any host that reaches it can run SQL "
+                "(the admin API and PUT /v1/info/state still answer loopback clients only)",
+                self.node_id,
+                self.host,
+            )
         if hasattr(engine, "uri"):
             engine.uri = self.uri  # shown by system.runtime.nodes
         self.registry.start()

@@ -237,6 +237,12 @@ class Routes:
 
     # -- the admin API ----------------------------------------------------------------------
 
+    def local_only(self, method: str, raw_path: str) -> bool:
+        """Whether only a loopback client may make this request (admin API, node state change)."""
+        if raw_path.startswith("/_emulator/"):
+            return True
+        return method == "PUT" and urllib.parse.urlsplit(raw_path).path == "/v1/info/state"
+
     def is_admin(self, raw_path: str) -> bool:
         """Whether this request is for the admin API (and the API is enabled)."""
         return self.coordinator.admin and raw_path.startswith("/_emulator/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http
+import ipaddress
 import logging
 import socket
 import sys
@@ -17,16 +18,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from .faults import Faults
-from .reply import Reply
+from .reply import Reply, text_reply
 from .routes import Routes
 
-__all__ = ["EmulatorServer", "Served"]
+__all__ = ["EmulatorServer", "Served", "is_loopback"]
 
 log = logging.getLogger("prestoha.testing.coordinator.http.server")
 
 _SMALL_BODY = 64 * 1024
 _PHRASES = {s.value: s.phrase for s in http.HTTPStatus}
 _MAX_BODY = 64 * 1024 * 1024
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an IP address, as a socket reports a peer) is on the loopback range."""
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 class Served(Protocol):
@@ -147,6 +159,12 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or f"{coordinator.host}:{coordinator.port}"
         base = f"http://{host}"
         routes = coordinator.routes
+        if routes.local_only(method, self.path) and not is_loopback(str(self.client_address[0])):
+            # Switching faults or the node state is for the tests on this machine, whatever
+            # address the emulator listens on.
+            log.warning("refused %s %s from %s", method, self.path, self.client_address[0])
+            self._write(text_reply(403, "Forbidden: only loopback clients may do this"), method)
+            return
         if routes.is_admin(self.path):
             self._write(routes.admin(method, self.path, body), method)
             return

@@ -93,11 +93,25 @@ class Engine:
         if lake_dir is not None:
             from prestoha.testing.coordinator.sql.catalogs.lake import LakeCatalog
 
+            lake_dir = os.path.abspath(lake_dir)
             self.catalogs["lake"] = LakeCatalog(lake_dir)
+        self._seal(lake_dir)
         self._transactions: dict[str, Any] = {}
         self._last_used: dict[str, float] = {}
         self._lock = threading.Lock()
         self._closed = False
+
+    def _seal(self, lake_dir: str | None) -> None:
+        """Cut DuckDB off from the file system, extensions and the network, except the lake.
+
+        Last, once the catalogs are set up: DuckDB refuses to turn external access back on, so
+        no statement of a client can read ``/etc/passwd``, install an extension or attach a
+        file. The lake's data files are read and written by DuckDB, so its directory stays open
+        (client SQL cannot name files: :mod:`.sandbox` refuses the functions that would).
+        """
+        if lake_dir is not None:
+            self._con.execute("SET allowed_directories = ?", [[lake_dir]])
+        self._con.execute("SET enable_external_access = false")
 
     # -- public API --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
 from prestoha.testing.coordinator.sql.errors import QueryError, user_error
 from prestoha.testing.coordinator.sql.functions import rewrite
 from prestoha.testing.coordinator.sql.inference import Item, decimal_literal_type, output_hints
+from prestoha.testing.coordinator.sql.sandbox import check_functions, check_statement_head
 
 __all__ = [
     "ANON_PREFIX",
@@ -81,6 +82,7 @@ def parse(sql: str) -> exp.Expression:
     text = sql.strip().rstrip(";").strip()
     if not text:
         raise user_error("SYNTAX_ERROR", "mismatched input '<EOF>'. Expecting: statement", (1, 1))
+    check_statement_head(sql)
     try:
         statements = sqlglot.parse(text, read="trino")
     except ParseError as err:
@@ -124,6 +126,7 @@ def translate(
     ``session_values`` feeds ``version()``, ``current_user``, ``current_catalog``...
     The tree is modified in place (tables replaced by relations).
     """
+    check_functions(tree)
     ctes = _cte_names(tree)
     result = Translation("")
     targets = [t for t in tree.find_all(exp.Table) if _is_table_reference(t, ctes)]
