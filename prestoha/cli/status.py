@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from prestoha.discovery.records import DEFAULT_CLUSTER, DEFAULT_ROOT
+from prestoha.errors import printable, without_userinfo
 
 __all__ = ["status"]
 
@@ -61,7 +62,7 @@ def status(
                 return
             topology = discovery.topology()
     except (ConfigurationError, DiscoveryError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(printable(without_userinfo(str(exc)), 1000)) from None
     result = _status(topology, zk, cluster, root, timeout)
     if as_json:
         click.echo(json.dumps(result))
@@ -125,6 +126,8 @@ def _probe(uri: str, timeout: float) -> dict[str, Any]:
         except ValueError:
             info = None
         error = None if response.status_code == 200 else f"HTTP {response.status_code}"
+        if error is None and not isinstance(info, dict):
+            info, error = None, "not a /v1/info answer"
         return {"info": info, "latency_ms": latency, "error": error}
     except requests.RequestException as exc:
         latency = round((time.monotonic() - started) * 1000, 1)
@@ -132,20 +135,30 @@ def _probe(uri: str, timeout: float) -> dict[str, Any]:
 
 
 def _print_status(result: dict[str, Any]) -> None:
+    # What coordinators and ZooKeeper say is shown through printable(): no escape sequence
+    # or line break of theirs reaches the terminal.
     leader = result["leader"]
-    click.echo(f"cluster {result['cluster']} under {result['root']} in ZooKeeper {result['zk']}")
+    zk = without_userinfo(result["zk"])
+    click.echo(printable(f"cluster {result['cluster']} under {result['root']} in ZooKeeper {zk}"))
     if leader is None:
         click.echo("leader: none")
     else:
-        click.echo(f"leader: {leader['node_id']} {leader['uri']} (epoch {leader['epoch']})")
+        shown = f"{leader['node_id']} {leader['uri']} (epoch {leader['epoch']})"
+        click.echo(f"leader: {printable(shown)}")
     click.echo(f"members: {len(result['members'])}")
     for m in result["members"]:
-        info = m["info"] or {}
-        if m["error"]:
-            state = f"error: {m['error']}"
-        else:
-            starting = " starting" if info.get("starting") else ""
-            state = f"version {info.get('nodeVersion', {}).get('version', '?')}{starting}"
-        click.echo(f"  {m['node_id']:<12} {m['uri']:<28} {m['latency_ms']:>7.1f} ms  {state}")
+        state = f"error: {m['error']}" if m["error"] else _version(m["info"])
+        node_id, uri = printable(m["node_id"], 40), printable(m["uri"], 80)
+        line = f"  {node_id:<12} {uri:<28} {m['latency_ms']:>7.1f} ms  {printable(state)}"
+        click.echo(line)
     for problem in result["problems"]:
-        click.echo(f"problem: {problem}")
+        click.echo(f"problem: {printable(problem, 400)}")
+
+
+def _version(info: Any) -> str:
+    """``version X [starting]`` from a ``/v1/info`` answer, whatever shape it has."""
+    info = info if isinstance(info, dict) else {}
+    node_version = info.get("nodeVersion")
+    version = node_version.get("version") if isinstance(node_version, dict) else None
+    starting = " starting" if info.get("starting") is True else ""
+    return f"version {version if isinstance(version, (str, int)) else '?'}{starting}"

@@ -293,6 +293,8 @@ def _opt_str(record: dict[str, Any], key: str, default: str) -> str:
         return default
     if not isinstance(value, str) or len(value) > 1000:
         raise RecordError(f"{key!r} must be a string")
+    if not value.isprintable():
+        raise RecordError(f"{key!r} must not contain control or format characters")
     return value
 
 
@@ -302,6 +304,8 @@ def _zone(record: dict[str, Any]) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > 1000:
         raise RecordError("'zone' must be a string or null")
+    if not value.isprintable():
+        raise RecordError("'zone' must not contain control or format characters")
     return value
 
 
