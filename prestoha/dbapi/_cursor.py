@@ -147,13 +147,19 @@ class Cursor:
         execution.start()
         return self
 
-    def executemany(self, operation: str, seq_of_params: Sequence[Sequence[Any]]) -> Cursor:
-        """Run ``operation`` once per parameter sequence."""
+    def executemany(
+        self,
+        operation: str,
+        seq_of_params: Sequence[Sequence[Any]],
+        *,
+        idempotent: bool | None = None,
+    ) -> Cursor:
+        """Run ``operation`` once per parameter sequence (``idempotent`` as for :meth:`execute`)."""
         self._check_open()
         total = 0
         counted = True
         for params in seq_of_params:
-            self.execute(operation, params)
+            self.execute(operation, params, idempotent=idempotent)
             self.fetchall()
             if self.rowcount >= 0:
                 total += self.rowcount

@@ -8,6 +8,9 @@ Everything SQL-related (compilation, types, reflection queries) is trino's. What
   :mod:`prestoha.sqlalchemy.url`), and credentials never show when it is printed;
 - ``has_table`` answers ``False`` at once for a "name" that is plainly SQL, the probe
   ``pandas.read_sql`` runs before every query;
+- the execution option ``prestoha_idempotent`` (on an engine, a connection or a statement)
+  is the ``idempotent=`` of ``cursor.execute``: ``True`` lets a statement prestoha takes for
+  a write run again after a coordinator loss, ``False`` keeps even a read from running twice;
 - the methods of trino's dialect that read attributes of trino's connection class or catch
   trino's exception classes read and catch prestoha's instead.
 """
@@ -45,7 +48,13 @@ from prestoha.sqlalchemy.compiler import (
 )
 from prestoha.sqlalchemy.url import connect_kwargs_from_url, masked
 
-__all__ = ["PrestohaDialect", "PrestohaExecutionContext", "looks_like_sql"]
+__all__ = [
+    "IDEMPOTENT_OPTION",
+    "PrestohaDialect",
+    "PrestohaExecutionContext",
+    "idempotent_option",
+    "looks_like_sql",
+]
 
 log = logging.getLogger("prestoha.sqlalchemy")
 
@@ -53,6 +62,17 @@ log = logging.getLogger("prestoha.sqlalchemy")
 _SQL_START = re.compile(
     r"^\s*\(*\s*(select|with|values|table|show|describe|explain)[\s(]", re.IGNORECASE
 )
+
+#: The execution option that reaches ``cursor.execute(..., idempotent=...)``.
+IDEMPOTENT_OPTION = "prestoha_idempotent"
+
+
+def idempotent_option(context: Any) -> bool | None:
+    """The ``prestoha_idempotent`` execution option of ``context`` (None when not given)."""
+    value = (getattr(context, "execution_options", None) or {}).get(IDEMPOTENT_OPTION)
+    if value is not None and not isinstance(value, bool):
+        raise exc.ArgumentError(f"{IDEMPOTENT_OPTION} must be True, False or None, not {value!r}")
+    return value
 
 
 def looks_like_sql(name: object) -> bool:
@@ -166,13 +186,18 @@ class PrestohaDialect(TrinoDialect):
     def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
         # Index and constraint DDL compiles to nothing (Trino has neither): nothing to send.
         if statement.strip():
-            cursor.execute(statement, parameters)
+            cursor.execute(statement, parameters, idempotent=idempotent_option(context))
             if isinstance(context, PrestohaExecutionContext):
                 context.count_batch(cursor)
 
     def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
         if statement.strip():
-            cursor.execute(statement)
+            cursor.execute(statement, idempotent=idempotent_option(context))
+
+    def do_executemany(
+        self, cursor: Any, statement: str, parameters: Any, context: Any = None
+    ) -> None:
+        cursor.executemany(statement, parameters, idempotent=idempotent_option(context))
 
     def do_rollback(self, dbapi_connection: Any) -> None:
         # prestoha's rollback is a no-op outside a transaction.

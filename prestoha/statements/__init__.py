@@ -11,7 +11,11 @@ change anything, so it must know what a statement does before it sends it:
   and transaction control (``START TRANSACTION``, ``COMMIT``, ``ROLLBACK``, with
   :attr:`Classification.transaction` set).
 * ``WRITE``: everything else, and everything that cannot be understood
-  (:attr:`Classification.understood` is then False).
+  (:attr:`Classification.understood` is then False). A query is a write too when a
+  ``TABLE(...)`` call in it holds text (a string, a binary literal or a ``?``) or calls a
+  function not known to be pure: table functions such as ``system.query`` run SQL in
+  another database, where it may do anything (``_functions``). With
+  ``unknown_functions="write"``, so is any query that calls such a function.
 
 How: the text is cut into tokens by the rules of Trino's lexer (``_lexer``), then the
 statement grammar is followed from its leading keywords (``_grammar``). That is decisive
@@ -25,10 +29,17 @@ and caches its answers (``_classify``), so calling it for every execute is cheap
 
 from __future__ import annotations
 
-from prestoha.statements._classify import CacheInfo, cache_clear, cache_info, classify
+from prestoha.statements._classify import (
+    UNKNOWN_FUNCTIONS,
+    CacheInfo,
+    cache_clear,
+    cache_info,
+    classify,
+)
 from prestoha.statements._kinds import Classification, StatementKind
 
 __all__ = [
+    "UNKNOWN_FUNCTIONS",
     "CacheInfo",
     "Classification",
     "StatementKind",

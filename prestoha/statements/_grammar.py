@@ -6,10 +6,11 @@ Decisive for nearly every statement; a query-like text the scan cannot settle (a
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from prestoha.statements._fallback import sqlglot_opinion
+from prestoha.statements._functions import table_function_risk, unknown_call
 from prestoha.statements._kinds import (
     Classification,
     StatementKind,
@@ -40,13 +41,6 @@ _MAX_DEPTH = 8  # bound on nested EXPLAIN, EXECUTE and WITH: odd input must not 
 _NOT_IN_QUERIES = frozenset(
     {"ALTER", "CREATE", "DEALLOCATE", "DELETE", "DROP", "EXECUTE", "INSERT", "INTO", "PREPARE"}
 )
-# Leading words of a pass-through statement (a string given to a table function such as
-# system.query) that would change the remote database.
-_REMOTE_WRITES = frozenset(
-    {"ALTER", "ANALYZE", "BEGIN", "CALL", "COMMENT", "COPY", "CREATE", "DELETE", "DO", "DROP"}
-    | {"EXEC", "EXECUTE", "GRANT", "INSERT", "LOCK", "MERGE", "REFRESH", "RENAME", "REPLACE"}
-    | {"REVOKE", "SET", "TRUNCATE", "UPDATE", "UPSERT", "VACUUM"}
-)
 _WRITES = frozenset(
     {"ALTER", "ANALYZE", "CALL", "COMMENT", "CREATE", "DELETE", "DENY", "DROP", "GRANT"}
     | {"INSERT", "MERGE", "REFRESH", "REVOKE", "TRUNCATE", "UPDATE"}
@@ -56,10 +50,12 @@ _QUERY_START = frozenset({"SELECT", "VALUES", "TABLE", "WITH"})
 
 
 class Context:
-    """What one classification may consult: the session's prepared statements."""
+    """What one classification may consult: the session's prepared statements, and whether
+    a call to a function not known to be pure makes a write anywhere (``unknown_write``)."""
 
-    def __init__(self, prepared: Mapping[str, str]) -> None:
+    def __init__(self, prepared: Mapping[str, str], unknown_write: bool = False) -> None:
         self.prepared = prepared
+        self.unknown_write = unknown_write
         self.expanding: set[str] = set()  # EXECUTE names being followed, to catch loops
 
     def lookup(self, name: str) -> list[str]:
@@ -188,11 +184,12 @@ def _explain(sql: str, toks: Sequence[Token], ctx: Context, depth: int) -> Class
 
 
 def _execute(toks: Sequence[Token], ctx: Context, depth: int) -> Classification:
+    using = _unknown_call(toks[2:], ctx)  # the values of USING are expressions too
     if is_words(toks, 1, "IMMEDIATE") and toks[2:3] and toks[2].kind in ("string", "ustring"):
         inner_sql = string_value(toks, 2)
         if inner_sql is None:
             return unparsable("bad Unicode escape in EXECUTE IMMEDIATE")
-        inner = classify_text(inner_sql, ctx, depth + 1)
+        inner = using or classify_text(inner_sql, ctx, depth + 1)
         return Classification(
             inner.kind,
             f"EXECUTE IMMEDIATE: {inner.reason}",
@@ -202,6 +199,8 @@ def _execute(toks: Sequence[Token], ctx: Context, depth: int) -> Classification:
     name = identifier(toks[1])
     if name is None or (len(toks) > 2 and not is_words(toks, 2, "USING")):
         return unparsable("EXECUTE without a statement name")
+    if using is not None:
+        return dataclasses.replace(using, prepared_name=name)
     candidates = ctx.lookup(name)
     if not candidates:
         return Classification(WRITE, "EXECUTE of an unknown prepared statement", prepared_name=name)
@@ -249,9 +248,17 @@ def _query(sql: str, toks: Sequence[Token], ctx: Context, depth: int) -> Classif
     odd = {t.value for t in toks if t.kind == "word" and t.value in _NOT_IN_QUERIES}
     if odd:
         return Classification(WRITE, f"{min(odd)} in a query")
-    if _passes_a_write(toks):
-        return Classification(WRITE, "a table function is given a statement that writes")
-    return Classification(READ, lead)
+    risk = table_function_risk(toks)
+    if risk is not None:
+        return Classification(WRITE, risk)
+    return _unknown_call(toks, ctx) or Classification(READ, lead)
+
+
+def _unknown_call(toks: Sequence[Token], ctx: Context) -> Classification | None:
+    unknown = unknown_call(toks) if ctx.unknown_write else None
+    if unknown is None:
+        return None
+    return Classification(WRITE, f"calls {short(unknown)}, a function not known to be pure")
 
 
 def _close_all(toks: Sequence[Token]) -> None:
@@ -308,20 +315,3 @@ def _after_scoped(toks: Sequence[Token], j: int, depth: int) -> int | None:
                 return _with_body(toks, k, depth + 1)
             return k
     return None
-
-
-def _passes_a_write(toks: Sequence[Token]) -> bool:
-    """True if a table function (``TABLE(f(...))``) gets a string that is a write."""
-    pairs = itertools.pairwise(toks)
-    if not any(a.value == "TABLE" and b.value == "(" and a.kind == "word" for a, b in pairs):
-        return False
-    for k, tok in enumerate(toks):
-        text = string_value(toks, k) if tok.kind in ("string", "ustring") else None
-        if text:
-            try:
-                inner = [stmt[0] for stmt in split_statements(tokenize(text)) if stmt]
-            except Unparsable:
-                continue
-            if any(t.kind == "word" and t.value in _REMOTE_WRITES for t in inner):
-                return True
-    return False

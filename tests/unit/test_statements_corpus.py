@@ -22,6 +22,7 @@ PREPARED = {
     "Mixed_Case": "SELECT 1",
     "q_loop": "EXECUTE q_loop",
     "q_commit": "COMMIT",
+    "q_passthrough": "SELECT * FROM TABLE(system.query(query => ?))",
 }
 
 
