@@ -8,8 +8,9 @@ with an epoch that only grows. On SIGTERM or SIGINT it deletes its znodes and ex
 ZooKeeper session is lost it registers again as soon as a new session is up.
 
 Run it as ``prestoha agent ...`` or ``python -m prestoha.agent ...`` (no click needed).
-The ZooKeeper password can come from ``PRESTOHA_ZK_AUTH`` instead of ``--zk-auth``, which keeps it
-out of the process list; it is never logged.
+The ZooKeeper passwords can come from ``PRESTOHA_ZK_AUTH`` and ``PRESTOHA_ZK_READ_AUTH`` instead
+of ``--zk-auth`` and ``--zk-read-auth``, which keeps them out of the process list; they are
+never logged.
 
 The package owns the health check (``_health``), the settings and command line (``_config``),
 the main loop with its ``on_check`` hook (``_agent``), the ZooKeeper side (``_registrar``) and
@@ -19,13 +20,14 @@ the agent's Prometheus metrics (:mod:`prestoha.agent.metrics`, imported only whe
 from __future__ import annotations
 
 from prestoha.agent._agent import Agent, CheckHook
-from prestoha.agent._config import AUTH_ENV, AgentConfig, build_parser
+from prestoha.agent._config import AUTH_ENV, READ_AUTH_ENV, AgentConfig, build_parser
 from prestoha.agent._health import CheckResult, HealthCheck, Outcome, RiseFall, classify_info
 from prestoha.agent._main import main
 from prestoha.agent._registrar import Registrar
 
 __all__ = [
     "AUTH_ENV",
+    "READ_AUTH_ENV",
     "Agent",
     "AgentConfig",
     "CheckHook",

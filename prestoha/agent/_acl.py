@@ -6,12 +6,15 @@ wants to plant records. Each session, before registering, the agent walks the ro
 cluster, ``members``, ``election`` and ``epoch``:
 
 * a znode that grants everyone (``world:anyone``) more than READ is open: the agent replaces
-  its ACL with its own (all rights for its user, READ for everyone unless ``--no-world-read``),
+  its ACL with its own (all rights for its user, READ for the ``--zk-read-auth`` user, READ for
+  everyone unless ``--no-world-read``),
   which ZooKeeper allows only while the znode still grants ADMIN to the agent (an open one
   does). A child of ``members`` or ``election`` that is open was not written by an agent with
   auth and is deleted;
 * a cluster znode that is not open but does not let the agent's user do what it must
-  (create and delete children, write the counter) belongs to someone else.
+  (create and delete children, write the counter) belongs to someone else;
+* any other cluster znode gets what the agent's flags add (the reader's READ) and loses a world
+  READ they no longer grant; other users' entries stay.
 
 Whatever it cannot repair ends the agent with :class:`AclRefused`, naming the znode and what
 to do. Nothing here ever grants everyone more than READ. Passwords never appear in messages.
@@ -109,8 +112,31 @@ def secure_tree(
                 f"{path} does not give ZooKeeper user {auth.user!r} the rights the agent needs "
                 f"(READ, CREATE, DELETE; WRITE on {paths.epoch}): it belongs to someone else"
             )
+        elif kind != "ancestor" and (merged := _merged(acls, wanted)) is not None:
+            _update(client, path, merged, stat, op)
         if path in (paths.members, paths.election):
             _drop_open_children(client, path, op)
+
+
+def _merged(acls: Sequence[Any], wanted: Sequence[Any]) -> list[Any] | None:
+    """``acls`` with every entry of ``wanted`` added and any world entry ``wanted`` lacks
+    removed (a reader user or ``--no-world-read`` given after the znode was made); None when
+    nothing changes. Other users' entries stay: someone granted them on purpose."""
+    keep = [a for a in acls if a.id.scheme != "world" or a in wanted]
+    add = [w for w in wanted if w not in keep]
+    return None if not add and len(keep) == len(acls) else keep + add
+
+
+def _update(client: Any, path: str, acl: list[Any], stat: Any, op: Callable[[Any], Any]) -> None:
+    from kazoo.exceptions import NoAuthError
+
+    try:
+        op(client.set_acls_async(path, acl, version=stat.aversion))
+    except NoAuthError:
+        # not a danger to the agents, only to what a reader sees: go on, and say what to do
+        log.warning("%s: no ADMIN right to give readers the ACL the agent's flags ask for", path)
+    else:
+        log.info("%s: ACL updated for the reader (--zk-read-auth) and world-read settings", path)
 
 
 def _drop_open_children(client: Any, parent: str, op: Callable[[Any], Any]) -> None:

@@ -55,6 +55,7 @@ class Agent:
             session_timeout=config.session_timeout,
             auth=config.auth,
             world_read=config.world_read,
+            read_auth=config.read_auth,
         )
         self._member: Member | None = None
         self._stopping = False

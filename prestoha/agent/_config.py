@@ -17,15 +17,18 @@ from prestoha.discovery.records import (
 )
 from prestoha.errors import ConfigurationError, without_userinfo
 
-__all__ = ["AUTH_ENV", "AgentConfig", "build_parser"]
+__all__ = ["AUTH_ENV", "READ_AUTH_ENV", "AgentConfig", "build_parser"]
 
 #: The environment variable that may hold ``--zk-auth`` (out of the process list).
 AUTH_ENV = "PRESTOHA_ZK_AUTH"
+#: The environment variable that may hold ``--zk-read-auth``.
+READ_AUTH_ENV = "PRESTOHA_ZK_READ_AUTH"
 
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """Everything the agent needs, validated. ``auth`` hides its password in ``repr``."""
+    """Everything the agent needs, validated. ``auth`` and ``read_auth`` hide their passwords
+    in ``repr``."""
 
     coordinator: str
     zk: ZkHosts
@@ -40,6 +43,7 @@ class AgentConfig:
     weight: int = 100
     auth: ZkAuth | None = None
     world_read: bool = True
+    read_auth: ZkAuth | None = None
     session_timeout: float = 6.0
     verify_tls: bool = True
 
@@ -65,6 +69,9 @@ class AgentConfig:
                 raise ConfigurationError(name, f"{value} is less than 1")
         if not 0 <= args.weight <= 1_000_000:
             raise ConfigurationError("--weight", f"{args.weight} is out of range", "0..1000000")
+        auth = parse_auth(args.zk_auth or env.get(AUTH_ENV) or None, "--zk-auth")
+        read_auth = _read_auth(args.zk_read_auth or env.get(READ_AUTH_ENV) or None, auth)
+        world_read = read_auth is None if args.world_read is None else args.world_read
         return cls(
             coordinator=coordinator,
             zk=parse_hosts(args.zk, "--zk"),
@@ -77,8 +84,9 @@ class AgentConfig:
             check_timeout=args.check_timeout,
             zone=args.zone,
             weight=args.weight,
-            auth=parse_auth(args.zk_auth or env.get(AUTH_ENV) or None, "--zk-auth"),
-            world_read=args.world_read,
+            auth=auth,
+            world_read=world_read,
+            read_auth=read_auth,
             session_timeout=args.session_timeout,
             verify_tls=not args.insecure,
         )
@@ -91,6 +99,17 @@ def _coordinator_url(value: str, option: str) -> str:
         shown = without_userinfo(repr(value))
         raise ConfigurationError(option, f"{shown}: {exc}", "http://localhost:8080") from None
     return value.strip().rstrip("/")
+
+
+def _read_auth(value: str | None, auth: ZkAuth | None) -> ZkAuth | None:
+    read_auth = parse_auth(value, "--zk-read-auth")
+    if read_auth is not None and auth is None:
+        raise ConfigurationError(
+            "--zk-read-auth", "needs --zk-auth: without it the znodes are open to everyone"
+        )
+    if read_auth is not None and auth is not None and read_auth.user == auth.user:
+        raise ConfigurationError("--zk-read-auth", "names the --zk-auth user", "another user")
+    return read_auth
 
 
 def _positive(option: str, value: float, limit: float) -> None:
@@ -125,10 +144,16 @@ def build_parser(prog: str = "prestoha agent") -> argparse.ArgumentParser:
         "--zk-auth", default=None, metavar="USER:PASSWORD", help=f"digest auth (or ${AUTH_ENV})"
     )
     p.add_argument(
-        "--no-world-read",
-        dest="world_read",
-        action="store_false",
-        help="with --zk-auth: do not let everyone read the znodes",
+        "--zk-read-auth",
+        default=None,
+        metavar="USER:PASSWORD",
+        help=f"with --zk-auth: a user that may only read the znodes (or ${READ_AUTH_ENV})",
+    )
+    p.add_argument(
+        "--world-read",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --zk-auth: let everyone read the znodes (default: yes, no with --zk-read-auth)",
     )
     p.add_argument("--session-timeout", type=float, default=6.0, help="ZooKeeper session, s (6)")
     p.add_argument("--insecure", action="store_true", help="do not verify the coordinator's TLS")

@@ -62,20 +62,18 @@ class Registrar:
         session_timeout: float,
         auth: ZkAuth | None = None,
         world_read: bool = True,
+        read_auth: ZkAuth | None = None,
         op_timeout: float = 3.0,
         tick: float = 1.0,
     ) -> None:
         self.paths = paths
         self.node_id = node_id
+        self._acl = make_acl(auth, world_read, read_auth)
         self._client: Any = make_client(
-            hosts,
-            session_timeout=session_timeout,
-            auth=auth,
-            default_acl=make_acl(auth, world_read),
+            hosts, session_timeout=session_timeout, auth=auth, default_acl=self._acl
         )
         self._client.add_listener(self._on_state)
         self._auth = auth
-        self._acl = make_acl(auth, world_read)
         self._ancestor_acl = make_ancestor_acl(auth, world_read)
         self._hosts = hosts
         self._disconnected_since: float | None = None

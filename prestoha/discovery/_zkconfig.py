@@ -140,8 +140,11 @@ def parse_auth(value: str | ZkAuth | None, option: str = "zk_auth") -> ZkAuth | 
     return ZkAuth(user=user, password=password)
 
 
-def make_acl(auth: ZkAuth | None, world_read: bool = True) -> list[Any] | None:
-    """ACLs for znodes written with ``auth``: all rights for that user, read for everyone.
+def make_acl(
+    auth: ZkAuth | None, world_read: bool = True, read_auth: ZkAuth | None = None
+) -> list[Any] | None:
+    """ACLs for znodes written with ``auth``: all rights for that user, READ for the
+    ``read_auth`` user if given, and READ for everyone unless ``world_read`` is false.
 
     None (ZooKeeper's open ACL) without credentials.
     """
@@ -151,6 +154,8 @@ def make_acl(auth: ZkAuth | None, world_read: bool = True) -> list[Any] | None:
     from kazoo.security import make_digest_acl
 
     acl = [make_digest_acl(auth.user, auth.password, all=True)]
+    if read_auth is not None:
+        acl.append(make_digest_acl(read_auth.user, read_auth.password, read=True))
     if world_read:
         acl.append(kazoo_acl("world", "anyone", read=True))
     return acl

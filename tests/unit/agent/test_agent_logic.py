@@ -106,9 +106,24 @@ def test_config_auth_from_environment_and_never_in_repr() -> None:
     assert cfg.paths.member("c1") == "/prestoha/prod/members/c1"
 
 
+_AGENT_ARGS = ["--coordinator", "http://h:1", "--zk", "z"]
+
+
+def test_config_read_auth_turns_world_read_off_unless_asked() -> None:
+    base = ("--coordinator", "https://c1:8443", "--zk", "zk1", "--zk-auth", "agent:pw")
+    assert parse(*base).world_read and parse(*base).read_auth is None
+    cfg = parse(*base, env={"PRESTOHA_ZK_READ_AUTH": "reader:r3ad"})
+    assert cfg.read_auth is not None and cfg.read_auth.user == "reader"
+    assert not cfg.world_read and "r3ad" not in repr(cfg)
+    assert parse(*base, "--zk-read-auth", "reader:x", "--world-read").world_read
+    assert not parse(*base, "--no-world-read").world_read
+
+
 @pytest.mark.parametrize(
     ("args", "option"),
     [
+        ([*_AGENT_ARGS, "--zk-read-auth", "r:p"], "--zk-read-auth"),
+        ([*_AGENT_ARGS, "--zk-auth", "a:p", "--zk-read-auth", "a:q"], "--zk-read-auth"),
         (["--coordinator", "localhost:8080", "--zk", "z"], "--coordinator"),
         (["--coordinator", "http://h:1", "--zk", "z:0"], "--zk"),
         (["--coordinator", "http://h:1", "--zk", "z", "--node-id", "a/b"], "--node-id"),

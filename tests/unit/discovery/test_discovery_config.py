@@ -63,6 +63,15 @@ def test_acl_gives_world_read_unless_told_not_to() -> None:
     assert make_acl(None) is None
 
 
+def test_acl_gives_the_reader_read_only() -> None:
+    from kazoo.security import make_digest_acl_credential
+
+    acl = make_acl(parse_auth("alice:pw"), world_read=False, read_auth=parse_auth("bob:r"))
+    assert acl is not None
+    rights = {(a.id.scheme, a.id.id, a.perms) for a in acl}
+    assert ("digest", make_digest_acl_credential("bob", "r"), 1) in rights
+
+
 def test_host_filter() -> None:
     f = HostFilter.of("*.example.com, 10.0.0.0/24:8443,[::1]")
     assert f.allows("https://coord.example.com:8443")
