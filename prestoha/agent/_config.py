@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from prestoha.discovery import ZkAuth, ZkHosts, parse_auth, parse_hosts
+from prestoha.discovery import ZkAuth, ZkHosts, parse_auth, parse_hosts, parse_tls
 from prestoha.discovery.records import (
     DEFAULT_CLUSTER,
     DEFAULT_ROOT,
@@ -69,12 +69,14 @@ class AgentConfig:
                 raise ConfigurationError(name, f"{value} is less than 1")
         if not 0 <= args.weight <= 1_000_000:
             raise ConfigurationError("--weight", f"{args.weight} is out of range", "0..1000000")
+        tls_names = ("--zk-tls", "--zk-ca", "--zk-cert", "--zk-key")
+        tls = parse_tls(args.zk_tls, args.zk_ca, args.zk_cert, args.zk_key, names=tls_names)
         auth = parse_auth(args.zk_auth or env.get(AUTH_ENV) or None, "--zk-auth")
         read_auth = _read_auth(args.zk_read_auth or env.get(READ_AUTH_ENV) or None, auth)
         world_read = read_auth is None if args.world_read is None else args.world_read
         return cls(
             coordinator=coordinator,
-            zk=parse_hosts(args.zk, "--zk"),
+            zk=replace(parse_hosts(args.zk, "--zk"), tls=tls),
             paths=ClusterPaths.of(args.root, args.cluster),
             node_id=check_node_id(node_id, "--node-id"),
             advertise=advertise,
@@ -155,6 +157,10 @@ def build_parser(prog: str = "prestoha agent") -> argparse.ArgumentParser:
         default=None,
         help="with --zk-auth: let everyone read the znodes (default: yes, no with --zk-read-auth)",
     )
+    p.add_argument("--zk-tls", action="store_true", default=None, help="ZooKeeper over TLS")
+    p.add_argument("--zk-ca", metavar="PEM", help="CA of the ZooKeeper servers' certificates")
+    p.add_argument("--zk-cert", metavar="PEM", help="client certificate for ZooKeeper")
+    p.add_argument("--zk-key", metavar="PEM", help="key of --zk-cert")
     p.add_argument("--session-timeout", type=float, default=6.0, help="ZooKeeper session, s (6)")
     p.add_argument("--insecure", action="store_true", help="do not verify the coordinator's TLS")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])

@@ -54,6 +54,10 @@ CONNECT_OPTIONS = (
     "legacy_primitive_types",
     "zk_auth",
     "zk_timeout",
+    "zk_tls",
+    "zk_ca",
+    "zk_cert",
+    "zk_key",
 )
 
 
@@ -157,6 +161,10 @@ def error_line(exc: BaseException) -> str:
     "--zk-auth", envvar="PRESTOHA_ZK_AUTH", metavar="USER:PASSWORD", help="ZooKeeper digest"
 )
 @click.option("--zk-timeout", type=float, help="seconds to reach ZooKeeper [default: 5]")
+@click.option("--zk-tls", is_flag=True, help="ZooKeeper over TLS (implied by --zk-ca/cert/key)")
+@click.option("--zk-ca", metavar="PEM", help="CA of the ZooKeeper servers' certificates")
+@click.option("--zk-cert", metavar="PEM", help="client certificate for ZooKeeper")
+@click.option("--zk-key", metavar="PEM", help="key of --zk-cert")
 @click.option(
     "--format",
     "output_format",

@@ -283,6 +283,7 @@ def _cluster_key(options: Options) -> tuple[Any, ...]:
             options.allowed_hosts,
             options.zk_auth,
             _https_only(options),
+            (options.zk_tls, options.zk_ca, options.zk_cert, options.zk_key),
         )
     else:
         source = ("static", options.hosts)
@@ -296,6 +297,7 @@ def _https_only(options: Options) -> bool:
 
 def _make_discovery(options: Options) -> Discovery:
     if options.zk:
+        from prestoha.discovery import parse_tls
         from prestoha.discovery.zookeeper import ZooKeeperDiscovery
 
         return ZooKeeperDiscovery.shared(
@@ -306,6 +308,7 @@ def _make_discovery(options: Options) -> Discovery:
             allowed_hosts=options.allowed_hosts or None,
             connect_timeout=options.zk_timeout,
             https_only=_https_only(options),
+            tls=parse_tls(options.zk_tls, options.zk_ca, options.zk_cert, options.zk_key),
         )
     from prestoha.discovery.static import StaticDiscovery
 

@@ -27,7 +27,7 @@ from prestoha.dbapi._wire import (
     pairs,
     roles_option,
 )
-from prestoha.discovery import parse_hosts
+from prestoha.discovery import parse_hosts, parse_tls
 from prestoha.errors import ConfigurationError, without_userinfo
 from prestoha.execution import DEFAULT_PREFETCH, PrefetchLimit, ResumeMode
 from prestoha.retry import RetryPolicy
@@ -98,6 +98,10 @@ class Options:
     arraysize: int
     zk_auth: str | None = field(repr=False)
     zk_timeout: float
+    zk_tls: bool
+    zk_ca: str | None
+    zk_cert: str | None
+    zk_key: str | None
     encoding: str | None
     hedge: HedgePolicy | None
     routing: RoutingPolicy
@@ -163,18 +167,15 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
 
     isolation = opts.get("isolation_level", IsolationLevel.AUTOCOMMIT)
     if isinstance(isolation, str):
-        try:
-            isolation = IsolationLevel[isolation.upper()]
-        except KeyError:
-            raise ConfigurationError(
-                "isolation_level", f"{isolation!r}", ", ".join(i.name for i in IsolationLevel)
-            ) from None
+        isolation = IsolationLevel.__members__.get(isolation.upper(), isolation)
     if not isinstance(isolation, IsolationLevel):
         raise ConfigurationError(
             "isolation_level", f"{isolation!r}", ", ".join(i.name for i in IsolationLevel)
         )
 
     encoding = _encoding(opts.get("encoding"))
+    tls = [opts.get(n) or None for n in ("zk_ca", "zk_cert", "zk_key")]
+    zk_tls = parse_tls(opts.get("zk_tls"), *tls) is not None
 
     return Options(
         zk=zk,
@@ -214,6 +215,10 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         arraysize=_count(opts, "arraysize", 10_000),
         zk_auth=_optional_str(opts, "zk_auth"),
         zk_timeout=_seconds(opts, "zk_timeout", 5.0),
+        zk_tls=zk_tls,
+        zk_ca=tls[0],
+        zk_cert=tls[1],
+        zk_key=tls[2],
         encoding=encoding,
         hedge=_hedge(opts.get("hedge")),
         routing=_routing(opts.get("routing")),

@@ -11,11 +11,13 @@ from prestoha.discovery._zkconfig import (
     KAZOO_LOGGER,
     ZkAuth,
     ZkHosts,
+    ZkTls,
     make_acl,
     make_ancestor_acl,
     make_client,
     parse_auth,
     parse_hosts,
+    parse_tls,
 )
 from prestoha.discovery.records import RecordError
 from prestoha.discovery.static import StaticDiscovery
@@ -32,10 +34,12 @@ __all__ = [
     "Topology",
     "ZkAuth",
     "ZkHosts",
+    "ZkTls",
     "ZooKeeperDiscovery",
     "make_acl",
     "make_ancestor_acl",
     "make_client",
     "parse_auth",
     "parse_hosts",
+    "parse_tls",
 ]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import ssl
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from prestoha.errors import ConfigurationError
@@ -17,11 +20,14 @@ from prestoha.errors import ConfigurationError
 __all__ = [
     "ZkAuth",
     "ZkHosts",
+    "ZkTls",
+    "connect_problem",
     "make_acl",
     "make_ancestor_acl",
     "make_client",
     "parse_auth",
     "parse_hosts",
+    "parse_tls",
 ]
 
 #: The logger kazoo's own messages go to (ERROR and up unless a level is set on it).
@@ -31,11 +37,111 @@ RECONNECT_MAX_DELAY = 1.0
 
 
 @dataclass(frozen=True)
+class ZkTls:
+    """ZooKeeper over TLS: the CA file that signed the servers' certificates (None: the
+    system's CAs) and, for servers that ask for one, a client certificate and key (PEM files).
+    Server certificates are always verified, host name included."""
+
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+
+    def client_args(self) -> dict[str, Any]:
+        """What ``KazooClient`` takes for it."""
+        return {
+            "use_ssl": True,
+            "ca": self.ca,
+            "certfile": self.cert,
+            "keyfile": self.key,
+            "verify_certs": True,
+            "check_hostname": True,
+        }
+
+    def context(self) -> ssl.SSLContext:
+        """An SSL context as kazoo builds one (for checking the files and the handshake)."""
+        context = ssl.create_default_context(cafile=self.ca)
+        if self.cert and self.key:
+            context.load_cert_chain(self.cert, self.key, password=_no_password)
+        return context
+
+
+def _no_password() -> str:
+    # an encrypted key would make OpenSSL prompt on the terminal; refuse it instead
+    raise ValueError("the key is encrypted")
+
+
+def parse_tls(
+    tls: bool | None,
+    ca: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
+    *,
+    names: tuple[str, str, str, str] = ("zk_tls", "zk_ca", "zk_cert", "zk_key"),
+) -> ZkTls | None:
+    """Check the TLS options (``names`` as the user spells them); None for plain TCP.
+
+    A CA, certificate or key turns TLS on; ``tls=False`` with one of them is a contradiction.
+    """
+    if tls is not None and not isinstance(tls, bool):
+        raise ConfigurationError(names[0], f"{tls!r} is not allowed", "True or False")
+    given = [n for n, v in zip(names[1:], (ca, cert, key), strict=True) if v]
+    if tls is False and given:
+        raise ConfigurationError(names[0], f"is off but {given[0]} is given", "one or the other")
+    if not (tls or given):
+        return None
+    for name, value in zip(names[1:], (ca, cert, key), strict=True):
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(name, f"{type(value).__name__}", "the path of a PEM file")
+        if value and not Path(value).is_file():
+            raise ConfigurationError(name, f"no such file: {value!r}", "the path of a PEM file")
+    if bool(cert) != bool(key):
+        raise ConfigurationError(names[3] if cert else names[2], "missing", "both or neither")
+    settings = ZkTls(ca=ca or None, cert=cert or None, key=key or None)
+    try:
+        settings.context()
+    except (ssl.SSLError, ValueError) as exc:
+        name = names[1] if "verify" in str(exc) or not cert else f"{names[2]}/{names[3]}"
+        reason = getattr(exc, "reason", None) or str(exc)
+        raise ConfigurationError(name, f"cannot be loaded ({reason})", "unencrypted PEM") from None
+    return settings
+
+
+def connect_problem(hosts: ZkHosts, timeout: float) -> str:
+    """Why a TLS connection to the ensemble fails, from a handshake with each server: the
+    first failure's reason and what to fix; empty without TLS or when a handshake works."""
+    if hosts.tls is None:
+        return ""
+    context, problem = hosts.tls.context(), ""
+    for host, port in hosts.servers:
+        try:
+            with (
+                socket.create_connection((host, port), timeout=timeout) as raw,
+                context.wrap_socket(raw, server_hostname=host),
+            ):
+                return ""
+        except ssl.SSLCertVerificationError as exc:
+            problem = problem or (
+                f"the TLS certificate of {host}:{port} is not trusted "
+                f"({exc.verify_message}): check zk_ca (--zk-ca), the CA that signed the "
+                "servers' certificates, and that they name the host"
+            )
+        except ssl.SSLError as exc:
+            problem = problem or (
+                f"the TLS handshake with {host}:{port} failed ({exc.reason}): check that it "
+                "is the servers' secure client port, and zk_cert/zk_key if they ask for one"
+            )
+        except OSError as exc:
+            problem = problem or f"{host}:{port}: {exc.strerror or type(exc).__name__}"
+    return problem
+
+
+@dataclass(frozen=True)
 class ZkHosts:
-    """A parsed ensemble: ``(host, port)`` pairs and an optional chroot."""
+    """A parsed ensemble: ``(host, port)`` pairs, an optional chroot, and TLS if it is used."""
 
     servers: tuple[tuple[str, int], ...]
     chroot: str = ""
+    tls: ZkTls | None = None
 
     @property
     def connect_string(self) -> str:
@@ -47,7 +153,7 @@ class ZkHosts:
     def key(self) -> str:
         """The same ensemble spelled the same way whatever the order of its hosts."""
         hosts = ",".join(f"{h}:{p}" for h, p in sorted(self.servers))
-        return hosts + self.chroot
+        return hosts + self.chroot + (f" {self.tls}" if self.tls else "")
 
     def __str__(self) -> str:
         return self.connect_string
@@ -243,4 +349,5 @@ def make_client(
         default_acl=default_acl,
         read_only=read_only,
         logger=kazoo_log,
+        **(hosts.tls.client_args() if hosts.tls else {}),
     )

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from prestoha import events
 from prestoha.discovery._base import Leader, Member
-from prestoha.discovery._zkconfig import ZkAuth, ZkHosts, make_client
+from prestoha.discovery._zkconfig import ZkAuth, ZkHosts, connect_problem, make_client
 from prestoha.discovery.records import ClusterPaths, RecordError, decode_leader, decode_member
 from prestoha.errors import DiscoveryError
 
@@ -182,10 +182,11 @@ class SharedSession:
             client.start(timeout=self._connect_timeout)
         except Exception as exc:
             _quiet_close(client)
+            tls = connect_problem(self.hosts, self._connect_timeout)
             raise DiscoveryError(
                 f"ZooKeeper at {self.hosts} could not be reached within "
-                f"{self._connect_timeout:g} s ({type(exc).__name__}); check the hosts and that "
-                "the ensemble is up"
+                f"{self._connect_timeout:g} s ({type(exc).__name__}); "
+                + (tls or "check the hosts and that the ensemble is up")
             ) from None
         self._client = client
         self._connected = bool(client.connected)

@@ -14,12 +14,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from types import TracebackType
 
 from prestoha.discovery._base import Topology
 from prestoha.discovery._hostmatch import HostFilter
 from prestoha.discovery._userview import UserView
-from prestoha.discovery._zkconfig import ZkAuth, parse_auth, parse_hosts
+from prestoha.discovery._zkconfig import ZkAuth, ZkTls, parse_auth, parse_hosts
 from prestoha.discovery._zksession import SharedSession
 from prestoha.discovery.records import DEFAULT_CLUSTER, DEFAULT_ROOT, ClusterPaths
 from prestoha.errors import ConfigurationError
@@ -37,7 +38,8 @@ class ZooKeeperDiscovery:
     IP networks (``10.0.0.0/24``) and host names (``*.corp.example.com``), each maybe with
     ``:port`` (see :class:`~prestoha.discovery.HostFilter`). With ``https_only`` (the driver
     sets it when it sends credentials) members and leaders at ``http://`` URIs are skipped and
-    logged once. The first user of a session
+    logged once. ``tls`` (:class:`~prestoha.discovery.ZkTls`, from ``parse_tls``) connects over
+    TLS. The first user of a session
     connects: if ZooKeeper cannot be reached within ``connect_timeout`` seconds this raises
     :class:`~prestoha.errors.DiscoveryError`. Call :meth:`close` when done (or use ``with``).
     """
@@ -53,8 +55,9 @@ class ZooKeeperDiscovery:
         connect_timeout: float = 5.0,
         session_timeout: float = 10.0,
         https_only: bool = False,
+        tls: ZkTls | None = None,
     ) -> None:
-        zk_hosts = parse_hosts(hosts)
+        zk_hosts = replace(parse_hosts(hosts), tls=tls)
         paths = ClusterPaths.of(root, cluster)
         credentials = parse_auth(auth)
         self._view = UserView(HostFilter.of(allowed_hosts), https_only=https_only)
@@ -92,6 +95,7 @@ class ZooKeeperDiscovery:
         connect_timeout: float = 5.0,
         session_timeout: float = 10.0,
         https_only: bool = False,
+        tls: ZkTls | None = None,
     ) -> ZooKeeperDiscovery:
         """A new user of the process-wide session for these hosts, root, cluster and auth.
 
@@ -106,6 +110,7 @@ class ZooKeeperDiscovery:
             connect_timeout=connect_timeout,
             session_timeout=session_timeout,
             https_only=https_only,
+            tls=tls,
         )
 
     @staticmethod

@@ -52,7 +52,12 @@ _AUTH_PARAMETERS = ("access_token", "cert", "key", "externalAuthentication")
 _LIST_OPTIONS = ("hosts", "client_tags", "allowed_hosts", "next_uri_hosts")
 
 #: Options given as ``true``/``false`` (also ``1``/``0``, ``yes``/``no``, ``on``/``off``).
-_BOOL_OPTIONS = ("allow_insecure_auth", "legacy_primitive_types", "legacy_prepared_statements")
+_BOOL_OPTIONS = (
+    "allow_insecure_auth",
+    "legacy_primitive_types",
+    "legacy_prepared_statements",
+    "zk_tls",
+)
 
 #: Options that no URL can carry, and what to use instead.
 _NOT_IN_URL = {

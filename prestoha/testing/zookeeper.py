@@ -9,6 +9,10 @@ in a temporary directory on free ports::
         zk.restart(0)          # same ports, same data
         zk.sessions()          # sessions the servers hold (the ``cons`` command)
 
+    with ZooKeeperEnsemble(tls=True) as zk:   # also a secure client port, a throwaway CA
+        zk.tls_hosts           # "127.0.0.1:41003"
+        zk.tls_files.ca        # the CA that signed the servers' (and a client's) certificates
+
 Set ``PRESTOHA_ZOOKEEPER_CLASSPATH`` to use another installation (its jars, ``:``-separated).
 """
 
@@ -26,14 +30,17 @@ from types import TracebackType
 from typing import IO, Any
 
 from prestoha.testing import _processes
+from prestoha.testing._zktls import TlsFiles, make_tls_files, server_tls_config
 
 __all__ = [
+    "TlsFiles",
     "ZooKeeperEnsemble",
     "ZooKeeperError",
     "ZooKeeperNode",
     "ZooKeeperNotInstalledError",
     "four_letter_word",
     "free_ports",
+    "make_tls_files",
 ]
 
 _JARS = "/usr/share/java"
@@ -129,6 +136,8 @@ class ZooKeeperNode:
         self.election_port = election_port
         self.process: subprocess.Popen[Any] | None = None
         self._log: IO[bytes] | None = None
+        #: the secure client port and its settings, when the ensemble has TLS
+        self.tls: tuple[int, TlsFiles, str] | None = None
 
     @property
     def address(self) -> str:
@@ -165,6 +174,8 @@ class ZooKeeperNode:
             "preAllocSize=1024",
             "maxClientCnxns=0",
         ]
+        if self.tls is not None:
+            lines += server_tls_config(self.tls[1], self.tls[0], self.tls[2])
         if len(servers) > 1:
             lines += [
                 f"server.{n.server_id}=127.0.0.1:{n.quorum_port}:{n.election_port}" for n in servers
@@ -256,10 +267,20 @@ class ZooKeeperEnsemble:
     """``size`` ZooKeeper servers on loopback (1 = standalone), each in its own process.
 
     ``tick_time`` (ms) is small by default so sessions expire promptly; sessions may last from
-    two ticks up to 60 s. Use as a context manager, or call :meth:`start` and :meth:`close`.
+    two ticks up to 60 s. With ``tls`` each node also has a secure client port (``tls_hosts``)
+    with certificates of a new CA (``tls_files``); ``client_auth`` is its ``ssl.clientAuth``.
+    Use as a context manager, or call :meth:`start` and :meth:`close`.
     """
 
-    def __init__(self, size: int = 1, *, tick_time: int = 200, base_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        size: int = 1,
+        *,
+        tick_time: int = 200,
+        base_dir: str | None = None,
+        tls: bool = False,
+        client_auth: str = "want",
+    ) -> None:
         if size < 1:
             raise ValueError("an ensemble has at least one node")
         self.size = size
@@ -267,11 +288,18 @@ class ZooKeeperEnsemble:
         self._own_dir = base_dir is None
         self.directory = Path(base_dir or tempfile.mkdtemp(prefix="prestoha-zk-"))
         self.nodes: list[ZooKeeperNode] = []
+        self.tls_files = make_tls_files(self.directory / "tls") if tls else None
+        self._client_auth = client_auth
 
     @property
     def hosts(self) -> str:
         """The connect string of all nodes."""
         return ",".join(n.address for n in self.nodes)
+
+    @property
+    def tls_hosts(self) -> str:
+        """The connect string of the nodes' secure client ports (with ``tls=True``)."""
+        return ",".join(f"127.0.0.1:{n.tls[0]}" for n in self.nodes if n.tls)
 
     def start(self, timeout: float = 60.0) -> ZooKeeperEnsemble:
         """Start every node and wait until all serve (retrying on a port clash)."""
@@ -297,14 +325,17 @@ class ZooKeeperEnsemble:
         raise last
 
     def _layout(self) -> None:
-        ports = free_ports(3 * self.size)
+        ports = free_ports(4 * self.size)
         self.nodes = []
         for i in range(self.size):
             directory = self.directory / f"node{i + 1}"
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
-            client, quorum, election = ports[3 * i : 3 * i + 3]
-            self.nodes.append(ZooKeeperNode(i + 1, directory, client, quorum, election))
+            client, quorum, election, secure = ports[4 * i : 4 * i + 4]
+            node = ZooKeeperNode(i + 1, directory, client, quorum, election)
+            if self.tls_files is not None:
+                node.tls = (secure, self.tls_files, self._client_auth)
+            self.nodes.append(node)
         for node in self.nodes:
             node.write_config(self.nodes, self.tick_time)
 

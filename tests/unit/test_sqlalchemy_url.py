@@ -265,3 +265,12 @@ def test_a_comment_the_user_may_not_read_is_none(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(TrinoDialect, "get_table_comment", missing)
     with pytest.raises(sa.exc.ProgrammingError):
         PrestohaDialect().get_table_comment(None, "t", "s")  # type: ignore[arg-type]
+
+
+def test_zookeeper_tls_options_come_from_the_url() -> None:
+    from prestoha.sqlalchemy.url import connect_kwargs_from_url
+
+    kwargs = connect_kwargs_from_url(make_url("prestoha://u@/?zk=zk1:2281&zk_tls=true"))
+    assert kwargs["zk_tls"] is True
+    with pytest.raises(ConfigurationError, match="zk_ca"):
+        connect_kwargs_from_url(make_url("prestoha://u@/?zk=zk1:2281&zk_ca=/no/such.pem"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from prestoha.discovery import (
@@ -212,3 +214,23 @@ def test_kazoo_is_quiet_below_error_until_a_level_is_set(
     caplog.set_level(logging.WARNING, logger=KAZOO_LOGGER)
     kazoo_log.warning("reconnecting, attempt 8")
     assert [r.getMessage() for r in caplog.records] == ["reconnecting, attempt 8"]
+
+
+def test_tls_options_are_checked_up_front(tmp_path: Path) -> None:
+    from prestoha.discovery import ZkTls, parse_tls
+
+    assert parse_tls(None) is None and parse_tls(False) is None
+    assert parse_tls(True) == ZkTls()
+    assert ZkTls().client_args()["use_ssl"] and ZkTls().client_args()["check_hostname"]
+    with pytest.raises(ConfigurationError, match=r"zk_ca.*no such file"):
+        parse_tls(None, str(tmp_path / "missing.pem"))
+    bogus = tmp_path / "bogus.pem"
+    bogus.write_text("not a certificate\n")
+    with pytest.raises(ConfigurationError, match=r"zk_ca.*cannot be loaded"):
+        parse_tls(None, str(bogus))
+    with pytest.raises(ConfigurationError, match=r"zk_key.*both or neither"):
+        parse_tls(True, None, str(bogus))
+    with pytest.raises(ConfigurationError, match=r"zk_tls.*is off but zk_ca"):
+        parse_tls(False, str(bogus))
+    with pytest.raises(ConfigurationError, match="--zk-ca"):
+        parse_tls(None, "/nope", names=("--zk-tls", "--zk-ca", "--zk-cert", "--zk-key"))
