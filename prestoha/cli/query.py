@@ -58,6 +58,8 @@ CONNECT_OPTIONS = (
     "zk_ca",
     "zk_cert",
     "zk_key",
+    "next_uri_hosts",
+    "unknown_functions",
 )
 
 
@@ -86,7 +88,7 @@ def connect_kwargs(params: dict[str, Any], password: str | None = None) -> dict[
         kwargs["roles"] = (
             roles[0] if len(roles) == 1 and "=" not in roles[0] else _pairs(roles, "--roles")
         )
-    for name in ("hosts", "client_tags", "allowed_hosts"):
+    for name in ("hosts", "client_tags", "allowed_hosts", "next_uri_hosts"):
         if name in kwargs:
             kwargs[name] = [v.strip() for item in kwargs[name] for v in item.split(",") if v]
     if "verify" in kwargs:
@@ -147,6 +149,12 @@ def error_line(exc: BaseException) -> str:
 @click.option("--request-timeout", type=float, help="seconds without an answer [default: 5]")
 @click.option("--connect-timeout", type=float, help="seconds to connect [default: 2]")
 @click.option("--allowed-hosts", multiple=True, help="coordinator hosts discovery may return")
+@click.option("--next-uri-hosts", multiple=True, help="other hosts a nextUri may point to")
+@click.option(
+    "--unknown-functions",
+    type=click.Choice(["read", "write"]),
+    help="a call to a function not known to be pure: read or write [default: read]",
+)
 @click.option(
     "--resume", type=click.Choice([resume.value for resume in ResumeMode]), help="mid-stream loss"
 )

@@ -61,6 +61,19 @@ def test_connect_kwargs_maps_the_flags() -> None:
     assert parsed.failover_timeout == 12.5
 
 
+def test_the_safety_options_have_flags_of_the_same_name() -> None:
+    params: dict[str, Any] = {
+        "unknown_functions": "write",
+        "next_uri_hosts": ("proxy.corp.example.com,*.edge.example.com",),
+        "hosts": ("https://c1:8443",),
+    }
+    kwargs = connect_kwargs(params)
+    assert kwargs["unknown_functions"] == "write"
+    assert kwargs["next_uri_hosts"] == ["proxy.corp.example.com", "*.edge.example.com"]
+    parsed = parse_options(kwargs)
+    assert parsed.unknown_functions == "write"
+
+
 def test_a_single_bare_role_stays_a_role_name_and_a_ca_bundle_path_stays_a_path() -> None:
     params: dict[str, Any] = {"roles": ("admin",), "verify": "/etc/ssl/ca.pem"}
     assert connect_kwargs(params) == {"roles": "admin", "verify": "/etc/ssl/ca.pem"}
