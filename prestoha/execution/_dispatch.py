@@ -14,7 +14,6 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from prestoha import errors, events
 from prestoha.cluster import Cluster, Coordinator
@@ -271,9 +270,3 @@ class Dispatch:
         pause = min(self.ctx.retry.backoff(self.attempts), self.deadline() - time.monotonic())
         if pause > 0:
             time.sleep(pause)
-
-    def close_runner(self, cancel: bool) -> Any:
-        runner, self.runner = self.runner, None
-        if runner is not None:
-            runner.abandon(cancel=cancel)
-        return runner
