@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from trino.transaction import IsolationLevel
@@ -27,7 +28,7 @@ from prestoha.execution import (
 from prestoha.protocol import LogicalSession
 from prestoha.statements import classify
 
-__all__ = ["Connection", "connect"]
+__all__ = ["Connection", "Transaction", "connect"]
 
 
 def connect(zk: str | Sequence[str] | None = None, **options: Any) -> Connection:
@@ -91,10 +92,27 @@ class Connection:
 
     # -- PEP 249 -------------------------------------------------------------------------
 
-    def cursor(self) -> Cursor:
-        """A new cursor on this connection."""
+    def cursor(
+        self,
+        legacy_primitive_types: bool | None = None,
+        stats_callback: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Cursor:
+        """A new cursor on this connection.
+
+        ``stats_callback`` is called with a copy of the coordinator's statistics each time
+        a response of the cursor's query is read, as ``trino.dbapi`` calls it.
+        ``legacy_primitive_types`` is set per connection (``connect(legacy_primitive_types=)``):
+        a cursor may only repeat the connection's value.
+        """
         self._check_open()
-        cur = Cursor(self)
+        if legacy_primitive_types is not None and (
+            legacy_primitive_types != self.options.legacy_primitive_types
+        ):
+            raise errors.NotSupportedError(
+                "legacy_primitive_types is set per connection, not per cursor: "
+                f"use connect(legacy_primitive_types={legacy_primitive_types!r})"
+            )
+        cur = Cursor(self, stats_callback=stats_callback)
         self._cursors.add(cur)
         return cur
 
@@ -130,6 +148,30 @@ class Connection:
                 self._run("ROLLBACK")
             finally:
                 self._end_transaction()
+
+    def start_transaction(self) -> Transaction:
+        """Begin a transaction now, as ``trino.dbapi`` does, even in autocommit mode.
+
+        The statements that follow run in it, on its coordinator, until :meth:`commit`
+        or :meth:`rollback` (of the connection or of the returned :class:`Transaction`).
+        """
+        self._check_open()
+        if self.session.transaction_id is not None:
+            raise errors.ProgrammingError(
+                "a transaction is already open: commit() or rollback() it first"
+            )
+        self._start_transaction()
+        return Transaction(self, str(self.session.transaction_id))
+
+    @property
+    def host(self) -> str | None:
+        """The first coordinator's host name of a ``hosts``/``host`` list; None with ``zk``."""
+        return urlsplit(self.options.hosts[0]).hostname if self.options.hosts else None
+
+    @property
+    def port(self) -> int | None:
+        """The first coordinator's port of a ``hosts``/``host`` list; None with ``zk``."""
+        return urlsplit(self.options.hosts[0]).port if self.options.hosts else None
 
     @property
     def arraysize(self) -> int:
@@ -214,12 +256,17 @@ class Connection:
             self.options.isolation_level is not IsolationLevel.AUTOCOMMIT
             and self.session.transaction_id is None
         ):
-            level = self.options.isolation_level.name.replace("_", " ")
-            self._run(f"START TRANSACTION ISOLATION LEVEL {level}")
-            if self.session.transaction_id is None:
-                raise errors.OperationalError(
-                    "the coordinator did not start a transaction (no transaction id came back)"
-                )
+            self._start_transaction()
+
+    def _start_transaction(self) -> None:
+        sql = "START TRANSACTION"
+        if self.options.isolation_level is not IsolationLevel.AUTOCOMMIT:
+            sql += " ISOLATION LEVEL " + self.options.isolation_level.name.replace("_", " ")
+        self._run(sql)
+        if self.session.transaction_id is None:
+            raise errors.OperationalError(
+                "the coordinator did not start a transaction (no transaction id came back)"
+            )
 
     def _run(self, sql: str) -> Execution:
         execution = Execution(self._ctx, sql, classify(sql))
@@ -234,6 +281,27 @@ class Connection:
             source_sql, self.session.prepared, unknown_functions=self.options.unknown_functions
         )
         return Execution(self._ctx, sql, classification, idempotent=idempotent)
+
+
+class Transaction:
+    """A transaction begun by :meth:`Connection.start_transaction` (the surface of
+    ``trino.transaction.Transaction``: ``id``, ``commit()``, ``rollback()``)."""
+
+    def __init__(self, connection: Connection, transaction_id: str) -> None:
+        self._connection = connection
+        self.id = transaction_id
+
+    def commit(self) -> None:
+        self._check_current()
+        self._connection.commit()
+
+    def rollback(self) -> None:
+        self._check_current()
+        self._connection.rollback()
+
+    def _check_current(self) -> None:
+        if self._connection.session.transaction_id != self.id:
+            raise errors.ProgrammingError(f"transaction {self.id} is no longer open")
 
 
 def _session(options: Options) -> LogicalSession:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Generator, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -26,6 +27,11 @@ class _Statements(Protocol):
     def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Execution: ...
 
 
+class _ParamsNotASequence(errors.ProgrammingError, AssertionError):
+    """``params`` that are not a list or a tuple: a ProgrammingError, and the
+    AssertionError ``trino.dbapi`` raises, so code written for either catches it."""
+
+
 # The official client renders parameters as SQL literals; its renderer needs no state.
 _RENDERER: Any = object.__new__(trino.dbapi.Cursor)
 
@@ -42,8 +48,14 @@ def render_parameters(operation: str, params: Sequence[Any]) -> str:
 class Cursor:
     """A PEP 249 cursor. Rows come as lists, values mapped as the trino client maps them."""
 
-    def __init__(self, connection: _Statements) -> None:
+    def __init__(
+        self,
+        connection: _Statements,
+        *,
+        stats_callback: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self._connection = connection
+        self._stats_callback = stats_callback
         self._execution: Execution | None = None
         self._closed = False
         #: Rows ``fetchmany()`` returns when no size is given.
@@ -73,6 +85,11 @@ class Cursor:
     @property
     def query_id(self) -> str | None:
         return self._execution.query_id if self._execution else None
+
+    @property
+    def query(self) -> str | None:
+        """The SQL the last :meth:`execute` sent (``EXECUTE IMMEDIATE ...`` with parameters)."""
+        return self._execution.sql if self._execution else None
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -137,15 +154,36 @@ class Cursor:
                 f"operation must be a str, not {type(operation).__name__}"
             )
         if params is not None and not isinstance(params, (list, tuple)):
-            raise errors.ProgrammingError("params must be a list or a tuple")
+            raise _ParamsNotASequence("params must be a list or a tuple")
         if self._execution is not None:
             self._execution.close()
             self._execution = None
         sql = render_parameters(operation, params) if params else operation
         execution = self._connection._execution(sql, operation, idempotent)
         self._execution = execution
+        execution.on_stats = self._stats_callback
         execution.start()
         return self
+
+    def describe(self, sql: str) -> list[trino.dbapi.DescribeOutput]:
+        """The output columns of ``sql``, without running it (as ``trino.dbapi``): name,
+        catalog, schema, table, type, type size and whether the column is aliased.
+
+        ``sql`` is prepared, described with ``DESCRIBE OUTPUT`` and deallocated; the
+        cursor's last query and its rows are left as they were.
+        """
+        self._check_open()
+        name = "st_" + uuid.uuid4().hex
+        self._run(f"PREPARE {name} FROM {sql}")
+        try:
+            rows = self._run(f"DESCRIBE OUTPUT {name}")
+        finally:
+            self._run(f"DEALLOCATE PREPARE {name}")
+        return [trino.dbapi.DescribeOutput.from_row(row) for row in rows]
+
+    def genall(self) -> Iterator[list[Any]]:
+        """A generator of the last query's rows not fetched yet (``trino.dbapi``'s name)."""
+        return iter(self._require())
 
     def executemany(
         self,
@@ -273,6 +311,14 @@ class Cursor:
         if self._closed:
             raise errors.InterfaceError("the cursor is closed")
         self._connection._check_open()
+
+    def _run(self, sql: str) -> list[list[Any]]:
+        execution = self._connection._execution(sql, sql, None)
+        try:
+            execution.start()
+            return execution.fetchall()
+        finally:
+            execution.close()
 
     def _require(self) -> Execution:
         self._check_open()

@@ -18,6 +18,7 @@ from typing import Any
 
 from trino.transaction import IsolationLevel
 
+from prestoha.dbapi._trino_options import from_trino
 from prestoha.dbapi._wire import (
     check_header_value,
     credentials_option,
@@ -43,9 +44,6 @@ RESUMES = tuple(resume.value for resume in ResumeMode)
 
 #: Options of ``trino.dbapi.connect`` that prestoha cannot take, and what to use instead.
 _REFUSED_TRINO = {
-    "host": "use hosts=['host:port', ...] or zk='zkhost:2181'",
-    "port": "give the port in hosts=['host:port', ...]",
-    "max_attempts": "prestoha owns every retry: use retry=RetryPolicy(max_attempts=...)",
     "http_session": "prestoha keeps one connection pool per coordinator; use verify= and auth=",
 }
 
@@ -114,7 +112,8 @@ class Options:
 
 def parse_options(kwargs: Mapping[str, Any]) -> Options:
     """Check and normalise the keyword arguments of ``connect()``."""
-    opts = dict(kwargs)
+    hosts_option = "host" if kwargs.get("host") else "hosts"
+    opts = from_trino(kwargs)
     known = set(Options.__dataclass_fields__)
     for name in list(opts):
         if name in _REFUSED_TRINO:
@@ -132,7 +131,7 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
     http_scheme = _optional_str(opts, "http_scheme")
     if http_scheme is not None:
         _choice("http_scheme", http_scheme, ("http", "https"))
-    hosts = _hosts(opts.get("hosts"), http_scheme)
+    hosts = _hosts(opts.get("hosts"), http_scheme, hosts_option)
     if zk and hosts:
         raise ConfigurationError("hosts", "give either zk= or hosts=, not both")
     if not zk and not hosts:
@@ -269,23 +268,23 @@ def _root(value: Any) -> str:
 _HOST_RE = re.compile(r"^(?:(https?)://)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?/?$")
 
 
-def _hosts(value: Any, scheme: str | None) -> tuple[str, ...]:
+def _hosts(value: Any, scheme: str | None, option: str = "hosts") -> tuple[str, ...]:
     """Coordinator URIs from ``host:port`` or ``http(s)://host:port`` items."""
     accepted = "host:port or http(s)://host:port"
     if value is None or value == "":
         return ()
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
-        raise ConfigurationError("hosts", f"{type(value).__name__}", accepted)
+        raise ConfigurationError(option, f"{type(value).__name__}", accepted)
     out = []
     for item in items:
         if not isinstance(item, str):
-            raise ConfigurationError("hosts", f"{item!r}", accepted)
+            raise ConfigurationError(option, f"{item!r}", accepted)
         match = _HOST_RE.match(item.strip())
         if match is None or (match.group(3) and not 0 < int(match.group(3)) < 65536):
             shown = without_userinfo(repr(item))  # a password given there stays unseen
             accepted += "; no user:password@ (credentials go in auth=)" if "@" in item else ""
-            raise ConfigurationError("hosts", f"{shown} is not a coordinator address", accepted)
+            raise ConfigurationError(option, f"{shown} is not a coordinator address", accepted)
         given, host, port = match.groups()
         chosen = given or scheme or ("https" if port == "443" else "http")
         out.append(f"{chosen}://{host}:{port or (443 if chosen == 'https' else 8080)}")

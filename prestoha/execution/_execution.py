@@ -16,10 +16,11 @@ the stream goes on from the next row, or raises ``ResultDivergedError``.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -76,6 +77,8 @@ class Execution:
         self.update_type: str | None = None
         self.update_count: int | None = None
         self.stats: dict[str, Any] = {}
+        #: Called with a copy of ``stats`` each time a response is read (``stats_callback``).
+        self.on_stats: Callable[[dict[str, Any]], None] | None = None
         self.warnings: list[Any] = []
         self.query_id: str | None = None
         self.info_uri: str | None = None
@@ -300,6 +303,8 @@ class Execution:
         self.query_id = page.query_id
         self.info_uri = page.info_uri
         self.stats = page.stats
+        if self.on_stats is not None:
+            self.on_stats(copy.deepcopy(page.stats))
         if page.warnings:
             self.warnings = page.warnings
         if page.columns and self.columns is None:

@@ -60,7 +60,7 @@ def test_zk_may_be_a_list() -> None:
         ({"zk": "z:2181", "timezone": "Mars/Olympus"}, "timezone", "an IANA zone id like 'UTC'"),
         ({"zk": "z:2181", "isolation_level": "SOMETIMES"}, "isolation_level", None),
         ({"zk": "z:2181", "host": "c1"}, "host", None),
-        ({"zk": "z:2181", "max_attempts": 3}, "max_attempts", None),
+        ({"zk": "z:2181", "max_attempts": 0}, "max_attempts", "an integer >= 1"),
         ({}, "zk", None),
         ({"zk": "z:2181", "hosts": ["c1:8080"]}, "hosts", None),
     ],
