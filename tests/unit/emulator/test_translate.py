@@ -10,7 +10,12 @@ from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
 from prestoha.testing.coordinator.sql.errors import QueryError
 from prestoha.testing.coordinator.sql.functions import joda_to_strftime
 from prestoha.testing.coordinator.sql.inference import Star, align, output_hints
-from prestoha.testing.coordinator.sql.translate import ResolvedTable, parse, translate
+from prestoha.testing.coordinator.sql.translate import (
+    ResolvedTable,
+    parse,
+    prepare_connection,
+    translate,
+)
 from prestoha.testing.coordinator.sql.types import parse_type
 
 COLUMNS = [ColumnInfo("id", parse_type("bigint")), ColumnInfo("name", parse_type("varchar(20)"))]
@@ -28,7 +33,7 @@ def _duck(sql: str) -> str:
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
     c = duckdb.connect()
-    c.execute("SET integer_division = true")
+    prepare_connection(c)
     c.execute("CREATE TABLE people (id BIGINT, name VARCHAR)")
     c.execute("INSERT INTO people VALUES (1, 'ann'), (2, 'bob')")
     return c

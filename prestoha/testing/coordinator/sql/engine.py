@@ -42,7 +42,7 @@ from prestoha.testing.coordinator.sql.session import (
     StatementResult,
     session_zone,
 )
-from prestoha.testing.coordinator.sql.translate import parse
+from prestoha.testing.coordinator.sql.translate import parse, prepare_connection
 
 __all__ = ["Engine"]
 
@@ -81,7 +81,7 @@ class Engine:
             tempfile.gettempdir(), f"prestoha-duckdb-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         )
         self._con = duckdb.connect(":memory:", config={"temp_directory": self._spill_dir})
-        self._con.execute("SET GLOBAL integer_division = true")
+        prepare_connection(self._con)
         # One DuckDB thread: every coordinator then returns the same rows in the same order
         # with bit-identical floating-point aggregates, which result verification relies on.
         self._con.execute("SET GLOBAL threads = 1")

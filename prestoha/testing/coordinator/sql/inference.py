@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
-from prestoha.testing.coordinator.sql.types import TrinoType, TypeParseError, parse_type
+from prestoha.testing.coordinator.sql.types import (
+    NULL_LITERAL,
+    TrinoType,
+    TypeParseError,
+    parse_type,
+)
 
 __all__ = ["Star", "align", "decimal_literal_type", "output_hints"]
 
@@ -87,6 +92,8 @@ def decimal_literal_type(node: exp.Expression) -> TrinoType | None:
 
 
 def _literal_type(node: exp.Expression) -> TrinoType | None:
+    if isinstance(node, exp.Null):
+        return NULL_LITERAL
     if isinstance(node, exp.Literal) and node.is_string:
         return TrinoType("varchar", (len(node.this),))
     if isinstance(node, exp.Interval):
@@ -110,7 +117,11 @@ class _Finder:
         while isinstance(query, (exp.Subquery, exp.Paren)):
             query = query.this
         if isinstance(query, exp.SetOperation):
-            return self.items(query.this)
+            # The first branch names the columns; a bare NULL there takes the other's type.
+            left, right = self.items(query.this), self.items(query.expression)
+            if len(left) != len(right):
+                return left
+            return [r if lt is NULL_LITERAL else lt for lt, r in zip(left, right, strict=True)]
         if isinstance(query, exp.Values):
             return list(self.values(query))
         if not isinstance(query, exp.Select):
@@ -253,6 +264,10 @@ _UNKNOWN = TrinoType("unknown")
 
 def _common(hints: list[TrinoType | None]) -> TrinoType:
     """The element type of an array built from values with these hints."""
+    known = [h for h in hints if h is not NULL_LITERAL]
+    if hints and not known:
+        return NULL_LITERAL
+    hints = known
     if hints and all(h is not None and h.base == "varchar" and h.params for h in hints):
         return TrinoType("varchar", (max(h.params[0] for h in hints if h is not None),))
     first = hints[0] if hints else None

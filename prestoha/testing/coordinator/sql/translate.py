@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
@@ -27,10 +27,12 @@ from prestoha.testing.coordinator.sql.sandbox import check_functions, check_stat
 
 __all__ = [
     "ANON_PREFIX",
+    "DIVISOR_MACRO",
     "ResolvedTable",
     "Translation",
     "data_type_text",
     "parse",
+    "prepare_connection",
     "to_duckdb_sql",
     "translate",
 ]
@@ -190,6 +192,23 @@ _SESSION_COLUMNS = {"current_schema": "schema", "current_catalog": "catalog"}
 
 _SPECIAL_DOUBLES = {"nan": "NaN", "infinity": "Infinity"}
 
+DIVISOR_MACRO = "__prestoha_divisor"
+"""A DuckDB macro: the divisor, or a division-by-zero error for exact types."""
+
+
+def prepare_connection(con: Any) -> None:
+    """Set up a DuckDB connection for translated SQL: Trino's division semantics.
+
+    Integer division truncates in Trino. DuckDB 1.5 divides by zero into NULL where Trino fails
+    the query with ``DIVISION_BY_ZERO`` for exact numbers (``IntegerOperators.divide``,
+    ``DecimalOperators``), so every divisor goes through :data:`DIVISOR_MACRO`.
+    """
+    con.execute("SET GLOBAL integer_division = true")
+    con.execute(
+        f"CREATE MACRO {DIVISOR_MACRO}(a, b) AS CASE WHEN b = 0 AND typeof(a + b) "
+        "NOT IN ('DOUBLE', 'FLOAT') THEN error('Division by zero') ELSE b END"
+    )
+
 
 def _session_literal(value: str | None) -> exp.Expression:
     return exp.null() if value is None else exp.Literal.string(value)
@@ -207,6 +226,11 @@ def _fix(tree: exp.Expr, session_values: dict[str, str]) -> None:
             node.set("to", exp.DataType.build(f"DECIMAL({literal.params[0]}, {literal.params[1]})"))
         elif isinstance(node, exp.DataType):
             _fix_type(node)
+        elif isinstance(node, (exp.Div, exp.Mod)) and node.this and node.expression:
+            divisor = exp.Anonymous(
+                this=DIVISOR_MACRO, expressions=[node.this.copy(), node.expression.copy()]
+            )
+            node.set("expression", divisor)
         elif isinstance(node, exp.Interval) and isinstance(node.args.get("unit"), exp.IntervalSpan):
             node.replace(_interval_span(node))
         elif (key := _SESSION_FUNCTIONS.get(type(node))) is not None:

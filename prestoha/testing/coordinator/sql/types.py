@@ -18,6 +18,7 @@ __all__ = [
     "TrinoType",
     "TypeParseError",
     "insertable",
+    "NULL_LITERAL",
     "merge",
     "parse_type",
 ]
@@ -298,10 +299,17 @@ _FAMILY = {
 }
 
 
+NULL_LITERAL = TrinoType("unknown")
+"""The hint of a bare ``NULL``: Trino types it ``unknown`` (io.trino.type.UnknownType), DuckDB
+1.5 ``INTEGER``, so this exact object (compared by identity) overrides what DuckDB says."""
+
+
 def merge(hint: TrinoType | None, actual: TrinoType) -> TrinoType:
     """Prefer the declared type ``hint`` where it describes the same storage as ``actual``."""
     if hint is None:
         return actual
+    if hint is NULL_LITERAL:
+        return hint
     if hint.base == "unknown" or actual.base == "unknown":
         return hint if actual.base == "unknown" else actual
     if _FAMILY.get(hint.base, hint.base) != _FAMILY.get(actual.base, actual.base):
