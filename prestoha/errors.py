@@ -1,25 +1,44 @@
 """The exceptions prestoha raises.
 
 The tree follows PEP 249 and adds the failures that only a driver spanning several
-coordinators can have::
+coordinators can have. Each class is also the ``trino.exceptions`` class of the same kind
+(shown on the right), so code written for the official client catches prestoha's errors
+unchanged::
 
     Exception
-     +-- Warning
-     +-- Error
-          +-- InterfaceError
-          |    +-- ConfigurationError        a bad option or URL
-          +-- DatabaseError
-               +-- DataError
-               +-- OperationalError
-               |    +-- NoCoordinatorError   no coordinator could take the query
-               |    +-- QueryOutcomeUnknownError
-               |    |                        a write was lost after it may have run
-               |    +-- ResultDivergedError  a resumed read produced different rows
-               |    +-- DiscoveryError       ZooKeeper unreachable or no usable coordinator
-               +-- IntegrityError
-               +-- InternalError
-               +-- ProgrammingError
-               +-- NotSupportedError
+     +-- Warning                                      trino Warning
+     +-- Error                                        trino Error
+          +-- InterfaceError                          trino InterfaceError
+          |    +-- ConfigurationError                 a bad option or URL
+          |         +-- InsecureCredentialsError      TrinoAuthError: credentials over http
+          +-- QueryError (with one PEP 249 class)     TrinoQueryError: the coordinator failed
+          |                                           the query, with Trino's error details
+          +-- DatabaseError                           trino DatabaseError
+               +-- DataError                          trino DataError
+               |    +-- UserDataError                 TrinoUserError: DIVISION_BY_ZERO ...
+               +-- OperationalError                   trino OperationalError
+               |    +-- ExternalError                 TrinoExternalError: errorType EXTERNAL
+               |    +-- ResourcesError                TrinoQueryError: INSUFFICIENT_RESOURCES
+               |    +-- HttpStatusError               trino HttpError: 401, 403 ... on submit
+               |    +-- NoCoordinatorError            TrinoConnectionError: no coordinator
+               |    |                                 could take the query
+               |    +-- QueryOutcomeUnknownError      TrinoConnectionError: a write was lost
+               |    |                                 after it may have run
+               |    +-- DiscoveryError                TrinoConnectionError: ZooKeeper
+               |    |                                 unreachable or no usable coordinator
+               |    +-- ResultDivergedError           (none) a resumed read gave other rows
+               +-- IntegrityError                     trino IntegrityError
+               |    +-- UserIntegrityError            TrinoUserError: CONSTRAINT_VIOLATION
+               +-- InternalError                      trino InternalError
+               |    +-- ServerInternalError           TrinoInternalError: INTERNAL_ERROR
+               +-- ProgrammingError                   trino ProgrammingError
+               |    +-- UserError                     TrinoUserError: errorType USER_ERROR
+               |    +-- BadRequestError               trino HttpError: 400 on submit
+               +-- NotSupportedError                  trino NotSupportedError
+                    +-- UserNotSupportedError         TrinoUserError: NOT_SUPPORTED
+
+:func:`query_error` picks the class of a failed query from Trino's ``errorType`` and
+``errorName``; :func:`http_error` that of a refused submission from its status.
 
 Errors raised after one or more attempts carry them in ``attempts``: one
 :class:`Attempt` per coordinator tried, with what went wrong and how long it took.
@@ -32,17 +51,23 @@ came from a coordinator or ZooKeeper, :func:`printable` (no control characters).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import trino.exceptions as trino_errors
+
 __all__ = [
     "Attempt",
+    "BadRequestError",
     "ConfigurationError",
     "DataError",
     "DatabaseError",
     "DiscoveryError",
     "Error",
+    "ExternalError",
+    "HttpStatusError",
+    "InsecureCredentialsError",
     "IntegrityError",
     "InterfaceError",
     "InternalError",
@@ -50,9 +75,18 @@ __all__ = [
     "NotSupportedError",
     "OperationalError",
     "ProgrammingError",
+    "QueryError",
     "QueryOutcomeUnknownError",
+    "ResourcesError",
     "ResultDivergedError",
+    "ServerInternalError",
+    "UserDataError",
+    "UserError",
+    "UserIntegrityError",
+    "UserNotSupportedError",
     "Warning",
+    "http_error",
+    "query_error",
 ]
 
 
@@ -77,16 +111,19 @@ class Attempt:
         return f"{self.node}: {what} ({self.elapsed:.2f} s{extra})"
 
 
-class Warning(Exception):
+class Warning(trino_errors.Warning):
     """Important warnings, such as data truncation (PEP 249)."""
 
 
-class Error(Exception):
-    """Base class of every prestoha error (PEP 249).
+class Error(trino_errors.Error):
+    """Base class of every prestoha error (PEP 249), and a ``trino.exceptions.Error``.
 
     ``attempts`` holds the history of the query that failed, oldest first; it is empty
     when the error did not come from running a query.
     """
+
+    #: What went wrong, without the attempts (Trino's own message for a :class:`QueryError`).
+    message: str = ""
 
     #: Trino's name for the error (``SYNTAX_ERROR``, ``TABLE_NOT_FOUND`` ...) when the
     #: coordinator reported one.
@@ -101,7 +138,9 @@ class Error(Exception):
     def __init__(self, message: str = "", *, attempts: Iterable[Attempt] = ()) -> None:
         self.attempts: tuple[Attempt, ...] = tuple(attempts)
         self.message = message
-        super().__init__(_with_attempts(message, self.attempts))
+        # Not super(): trino's TrinoQueryError, next in a QueryError's class order, takes
+        # its error object, not a message.
+        Exception.__init__(self, _with_attempts(message, self.attempts))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take keyword-only arguments that ``args`` does not hold: rebuild from
@@ -117,35 +156,35 @@ def _restore(cls: type[Error], args: tuple[Any, ...], state: dict[str, Any]) -> 
     return err
 
 
-class InterfaceError(Error):
+class InterfaceError(Error, trino_errors.InterfaceError):
     """An error in how the driver was used, not in the database (PEP 249)."""
 
 
-class DatabaseError(Error):
+class DatabaseError(Error, trino_errors.DatabaseError):
     """An error reported by or about the database (PEP 249)."""
 
 
-class DataError(DatabaseError):
+class DataError(DatabaseError, trino_errors.DataError):
     """A value could not be processed: out of range, division by zero (PEP 249)."""
 
 
-class OperationalError(DatabaseError):
+class OperationalError(DatabaseError, trino_errors.OperationalError):
     """The database's operation failed for reasons not under the caller's control (PEP 249)."""
 
 
-class IntegrityError(DatabaseError):
+class IntegrityError(DatabaseError, trino_errors.IntegrityError):
     """Relational integrity would be broken (PEP 249)."""
 
 
-class InternalError(DatabaseError):
+class InternalError(DatabaseError, trino_errors.InternalError):
     """The database hit an internal error (PEP 249)."""
 
 
-class ProgrammingError(DatabaseError):
+class ProgrammingError(DatabaseError, trino_errors.ProgrammingError):
     """A mistake in the SQL or its use: syntax error, unknown table (PEP 249)."""
 
 
-class NotSupportedError(DatabaseError):
+class NotSupportedError(DatabaseError, trino_errors.NotSupportedError):
     """A method or feature the database does not support (PEP 249)."""
 
 
@@ -165,7 +204,136 @@ class ConfigurationError(InterfaceError):
         super().__init__(message)
 
 
-class NoCoordinatorError(OperationalError):
+class InsecureCredentialsError(ConfigurationError, trino_errors.TrinoAuthError):
+    """Credentials would go to a coordinator over plain http (``TrinoAuthError`` too, which
+    the official client raises for the same mistake)."""
+
+
+class QueryError(Error, trino_errors.TrinoQueryError):
+    """The coordinator failed the query: the base of the classes :func:`query_error` picks.
+
+    Each of them is one PEP 249 class and the class the official client raises for the same
+    ``errorType`` (the tree above). ``error`` is the coordinator's error object: every
+    attribute of ``TrinoQueryError`` reads it the same way (``error_name``, ``error_code``,
+    ``error_type``, ``error_exception``, ``error_location``, ``failure_info``, ``message``,
+    ``query_id``). ``str()`` is ``NAME: message (line, column)`` and the attempts; trino's is
+    its ``repr()``, which is kept.
+    """
+
+    def __init__(
+        self,
+        error: Mapping[str, Any],
+        query_id: str | None = None,
+        *,
+        attempts: Iterable[Attempt] = (),
+    ) -> None:
+        self._error = dict(error)
+        self._query_id = query_id
+        name = self._error.get("errorName")
+        message = self._error.get("message", "Trino did not return an error message")
+        location = ""
+        if self.error_location and self.error_location[0] > 0:
+            line, column = self.error_location
+            if f"line {line}:{column}" not in message:
+                location = f" (line {line}, column {column})"
+        super().__init__(f"{name or 'UNKNOWN'}: {message}{location}", attempts=attempts)
+        # Error's attributes come first in the class order: they hold what trino's read.
+        self.message = message
+        self.error_name = name
+        self.error_code = self._error.get("errorCode")
+        self.error_type = self._error.get("errorType")
+        self.query_id = query_id
+
+    def __str__(self) -> str:
+        return Exception.__str__(self)
+
+
+class UserError(ProgrammingError, QueryError, trino_errors.TrinoUserError):
+    """``USER_ERROR``: a syntax error, an unknown table or column, a denied access ..."""
+
+
+class UserDataError(DataError, QueryError, trino_errors.TrinoUserError):
+    """``USER_ERROR`` about a value: ``DIVISION_BY_ZERO``, ``INVALID_CAST_ARGUMENT`` ..."""
+
+
+class UserNotSupportedError(NotSupportedError, QueryError, trino_errors.TrinoUserError):
+    """``USER_ERROR`` ``NOT_SUPPORTED``: the statement uses what the connector cannot do."""
+
+
+class UserIntegrityError(IntegrityError, QueryError, trino_errors.TrinoUserError):
+    """``USER_ERROR`` ``CONSTRAINT_VIOLATION``."""
+
+
+class ExternalError(OperationalError, QueryError, trino_errors.TrinoExternalError):
+    """``EXTERNAL``: a source the query reads failed (a metastore, object storage ...)."""
+
+
+class ServerInternalError(InternalError, QueryError, trino_errors.TrinoInternalError):
+    """``INTERNAL_ERROR``: a fault in Trino. The official client raises a plain
+    ``TrinoQueryError`` for it, which this is too."""
+
+
+class ResourcesError(OperationalError, QueryError):
+    """``INSUFFICIENT_RESOURCES`` (memory, time limits), or an ``errorType`` Trino may add:
+    a ``TrinoQueryError``, as the official client raises for it."""
+
+
+_DATA_ERRORS = (
+    "DIVISION_BY_ZERO",
+    "NUMERIC_VALUE_OUT_OF_RANGE",
+    "INVALID_CAST_ARGUMENT",
+    "INVALID_FUNCTION_ARGUMENT",
+    "INVALID_LITERAL",
+)
+_USER_ERRORS: dict[str, type[QueryError]] = {
+    **dict.fromkeys(_DATA_ERRORS, UserDataError),
+    "NOT_SUPPORTED": UserNotSupportedError,
+    "CONSTRAINT_VIOLATION": UserIntegrityError,
+}
+_BY_TYPE: dict[str, type[QueryError]] = {
+    "EXTERNAL": ExternalError,
+    "INTERNAL_ERROR": ServerInternalError,
+}
+
+
+def query_error(
+    error: Mapping[str, Any], query_id: str | None = None, *, attempts: Iterable[Attempt] = ()
+) -> QueryError:
+    """The error for a query the coordinator failed; ``error`` is the ``error`` object of
+    its answer, as ``TrinoQueryError`` takes it."""
+    cls: type[QueryError]
+    if error.get("errorType") == "USER_ERROR":
+        cls = _USER_ERRORS.get(str(error.get("errorName")), UserError)
+    else:
+        cls = _BY_TYPE.get(str(error.get("errorType")), ResourcesError)
+    return cls(error, query_id, attempts=attempts)
+
+
+class HttpStatusError(OperationalError, trino_errors.HttpError):
+    """The coordinator refused to take the query with an HTTP status (``status``): 401,
+    403, 413 ... The official client raises ``HttpError`` for it, which this is too."""
+
+    def __init__(self, message: str, *, status: int, attempts: Iterable[Attempt] = ()) -> None:
+        self.status = status
+        super().__init__(message, attempts=attempts)
+
+
+class BadRequestError(ProgrammingError, trino_errors.HttpError):
+    """The coordinator answered ``400 Bad Request`` to the query (an empty statement ...)."""
+
+    def __init__(self, message: str, *, status: int = 400, attempts: Iterable[Attempt] = ()):
+        self.status = status
+        super().__init__(message, attempts=attempts)
+
+
+def http_error(status: int, message: str) -> HttpStatusError | BadRequestError:
+    """The error for a submission the coordinator refused with ``status``."""
+    if status == 400:
+        return BadRequestError(message, status=status)
+    return HttpStatusError(message, status=status)
+
+
+class NoCoordinatorError(OperationalError, trino_errors.TrinoConnectionError):
     """No coordinator could take the query.
 
     Raised once every coordinator was tried, or ``failover_timeout`` ran out. The
@@ -181,7 +349,7 @@ class NoCoordinatorError(OperationalError):
         super().__init__(message, attempts=attempts)
 
 
-class QueryOutcomeUnknownError(OperationalError):
+class QueryOutcomeUnknownError(OperationalError, trino_errors.TrinoConnectionError):
     """A statement that writes was lost after the coordinator may have run it.
 
     prestoha never runs such a statement a second time: it cannot know whether the
@@ -217,7 +385,7 @@ class ResultDivergedError(OperationalError):
         super().__init__(message, attempts=attempts)
 
 
-class DiscoveryError(OperationalError):
+class DiscoveryError(OperationalError, trino_errors.TrinoConnectionError):
     """ZooKeeper could not be reached, or it holds no usable coordinator."""
 
 

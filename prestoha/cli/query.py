@@ -106,7 +106,13 @@ def error_line(exc: BaseException) -> str:
     from prestoha import errors
 
     message = getattr(exc, "message", None) or str(exc)
-    text = f"{type(exc).__name__}: {' '.join(str(message).split())}"
+    name = type(exc).__name__
+    if isinstance(exc, errors.QueryError):
+        # Its message is Trino's alone, without the error name; its first base is the
+        # PEP 249 class (ProgrammingError ...), which says more than UserError.
+        message = str(exc).split("\n", 1)[0]
+        name = type(exc).__bases__[0].__name__
+    text = f"{name}: {' '.join(str(message).split())}"
     attempts = getattr(exc, "attempts", ())
     if attempts and (len(attempts) > 1 or isinstance(exc, errors.OperationalError)):
         seen: dict[str, int] = {}

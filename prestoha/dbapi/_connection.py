@@ -214,7 +214,7 @@ class Connection:
         opts = self.options
         credentials = opts.credentials_option()
         if credentials and coordinator.scheme != "https" and not opts.allow_insecure_auth:
-            raise errors.ConfigurationError(
+            raise errors.InsecureCredentialsError(
                 credentials,
                 f"credentials would go in the clear to {coordinator.uri}",
                 "https coordinators, or allow_insecure_auth=True",

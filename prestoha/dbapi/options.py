@@ -29,7 +29,7 @@ from prestoha.dbapi._wire import (
     roles_option,
 )
 from prestoha.discovery import parse_hosts, parse_tls
-from prestoha.errors import ConfigurationError, without_userinfo
+from prestoha.errors import ConfigurationError, InsecureCredentialsError, without_userinfo
 from prestoha.execution import DEFAULT_PREFETCH, PrefetchLimit, ResumeMode
 from prestoha.retry import RetryPolicy
 from prestoha.routing import HedgePolicy, RoutingMode, RoutingPolicy
@@ -152,7 +152,7 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
     if credentials and not allow_insecure:
         insecure = [h for h in hosts if h.startswith("http://")]
         if http_scheme == "http" or insecure:
-            raise ConfigurationError(
+            raise InsecureCredentialsError(
                 credentials,
                 "credentials over plain http would be sent in the clear",
                 "https coordinators, or allow_insecure_auth=True",

@@ -102,16 +102,6 @@ NOT_NOW_ERRORS = frozenset(
 #: HTTP statuses that mean "this server cannot take it now, nothing was done".
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
-_DATA_ERRORS = frozenset(
-    {
-        "DIVISION_BY_ZERO",
-        "NUMERIC_VALUE_OUT_OF_RANGE",
-        "INVALID_CAST_ARGUMENT",
-        "INVALID_FUNCTION_ARGUMENT",
-        "INVALID_LITERAL",
-    }
-)
-
 
 class Abandoned(Exception):
     """The execution gave up on a node that discovery or another query found dead, or that
@@ -194,10 +184,8 @@ def _classify_status(status: int, body: str, phase: Phase) -> Failure:
         if status in RETRYABLE_STATUSES:
             return Failure(FailureKind.NOT_RUN, phase, detail, nothing_ran=True)
         if status in (400, 401, 403, 413, 415):
-            err = errors.ProgrammingError if status == 400 else errors.OperationalError
-            return Failure(
-                FailureKind.QUERY_FAILED, phase, detail, error=err(f"coordinator refused: {detail}")
-            )
+            error = errors.http_error(status, f"coordinator refused: {detail}")
+            return Failure(FailureKind.QUERY_FAILED, phase, detail, error=error)
         return Failure(FailureKind.NOT_RUN, phase, detail, nothing_ran=True)
     # 404 "Query not found" after a restart, 410, 5xx mid-stream: the query is lost.
     return Failure(FailureKind.LOST, phase, detail)
@@ -218,32 +206,9 @@ def _classify_query_error(exc: trino.exceptions.TrinoQueryError, phase: Phase) -
 
 
 def query_error(exc: trino.exceptions.TrinoQueryError) -> errors.Error:
-    """The PEP 249 error for a query the coordinator failed, with Trino's details kept."""
-    name = exc.error_name
-    cls: type[errors.Error]
-    if name in _DATA_ERRORS:
-        cls = errors.DataError
-    elif name == "NOT_SUPPORTED":
-        cls = errors.NotSupportedError
-    elif name == "CONSTRAINT_VIOLATION":
-        cls = errors.IntegrityError
-    elif exc.error_type == "USER_ERROR":
-        cls = errors.ProgrammingError
-    elif exc.error_type == "INTERNAL_ERROR":
-        cls = errors.InternalError
-    else:
-        cls = errors.OperationalError
-    location = ""
-    if exc.error_location and exc.error_location[0] > 0:
-        line, column = exc.error_location
-        if f"line {line}:{column}" not in exc.message:
-            location = f" (line {line}, column {column})"
-    err = cls(f"{name}: {exc.message}{location}")
-    err.error_name = name
-    err.error_code = exc.error_code
-    err.error_type = exc.error_type
-    err.query_id = exc.query_id
-    return err
+    """The error for a query the coordinator failed: a PEP 249 error and the class the
+    official client raises for it, with Trino's details kept (see prestoha.errors)."""
+    return errors.query_error(exc._error, exc.query_id)
 
 
 def may_rerun_anything(failure: Failure) -> bool:

@@ -171,7 +171,7 @@ def _check(kwargs: dict[str, Any], auth_parameter: str) -> None:
             return
         if exc.option == "auth" and auth_parameter:
             problem = exc.message.split(": ", 1)[-1].split(" (accepted:", 1)[0]
-            raise ConfigurationError(auth_parameter, problem, exc.accepted) from None
+            raise type(exc)(auth_parameter, problem, exc.accepted) from None
         raise exc.with_traceback(None) from None
 
 
