@@ -8,7 +8,6 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from trino.transaction import IsolationLevel
@@ -16,6 +15,7 @@ from trino.transaction import IsolationLevel
 from prestoha import errors
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.dbapi._cursor import Cursor
+from prestoha.dbapi._trino_surface import TrinoAttributes
 from prestoha.dbapi.options import Options, parse_options
 from prestoha.discovery import Discovery
 from prestoha.execution import (
@@ -42,10 +42,12 @@ def connect(zk: str | Sequence[str] | None = None, **options: Any) -> Connection
     return Connection(parse_options({"zk": zk, **options}))
 
 
-class Connection:
+class Connection(TrinoAttributes):
     """A PEP 249 connection to a set of coordinators (see :func:`connect`).
 
-    Threads may share a connection (``threadsafety = 2``) but not a cursor.
+    Threads may share a connection (``threadsafety = 2``) but not a cursor. The attributes
+    of ``trino.dbapi.Connection`` (``host``, ``port``, ``user``, ``catalog`` ...) read what
+    was given to ``connect()``.
     """
 
     Warning = errors.Warning
@@ -94,17 +96,24 @@ class Connection:
 
     def cursor(
         self,
+        cursor_style: str = "row",
         legacy_primitive_types: bool | None = None,
         stats_callback: Callable[[dict[str, Any]], None] | None = None,
     ) -> Cursor:
-        """A new cursor on this connection.
+        """A new cursor on this connection (``trino.dbapi``'s arguments).
 
         ``stats_callback`` is called with a copy of the coordinator's statistics each time
         a response of the cursor's query is read, as ``trino.dbapi`` calls it.
         ``legacy_primitive_types`` is set per connection (``connect(legacy_primitive_types=)``):
-        a cursor may only repeat the connection's value.
+        a cursor may only repeat the connection's value. ``cursor_style="segment"`` (trino's
+        cursor of raw spooled segments) is refused: prestoha decodes segments into rows.
         """
         self._check_open()
+        if isinstance(cursor_style, str) and cursor_style.lower() == "segment":
+            raise errors.NotSupportedError(
+                "cursor_style='segment' is not supported: prestoha decodes spooled segments "
+                "into rows itself (connect(encoding=...) and a row cursor)"
+            )
         if legacy_primitive_types is not None and (
             legacy_primitive_types != self.options.legacy_primitive_types
         ):
@@ -164,14 +173,10 @@ class Connection:
         return Transaction(self, str(self.session.transaction_id))
 
     @property
-    def host(self) -> str | None:
-        """The first coordinator's host name of a ``hosts``/``host`` list; None with ``zk``."""
-        return urlsplit(self.options.hosts[0]).hostname if self.options.hosts else None
-
-    @property
-    def port(self) -> int | None:
-        """The first coordinator's port of a ``hosts``/``host`` list; None with ``zk``."""
-        return urlsplit(self.options.hosts[0]).port if self.options.hosts else None
+    def transaction(self) -> Transaction | None:
+        """The open transaction, or None (in autocommit mode, until :meth:`start_transaction`)."""
+        transaction_id = self.session.transaction_id
+        return None if transaction_id is None else Transaction(self, str(transaction_id))
 
     @property
     def arraysize(self) -> int:

@@ -32,6 +32,11 @@ class _ParamsNotASequence(errors.ProgrammingError, AssertionError):
     AssertionError ``trino.dbapi`` raises, so code written for either catches it."""
 
 
+class _NoQuery(errors.ProgrammingError, AssertionError):
+    """A fetch before any ``execute()``: a ProgrammingError (PEP 249), and the
+    AssertionError ``trino.dbapi`` raises."""
+
+
 # The official client renders parameters as SQL literals; its renderer needs no state.
 _RENDERER: Any = object.__new__(trino.dbapi.Cursor)
 
@@ -67,12 +72,13 @@ class Cursor:
         return self._connection
 
     @property
-    def description(self) -> list[tuple[Any, ...]] | None:
-        """One 7-item sequence per result column, or None before a query with rows."""
+    def description(self) -> list[trino.dbapi.ColumnDescription] | None:
+        """One 7-item ``ColumnDescription`` (trino's named tuple: ``name``, ``type_code``
+        ...) per result column, or None before a query with rows."""
         ex = self._execution
         if ex is None or not ex.columns:
             return None
-        return [tuple(trino.dbapi.ColumnDescription.from_column(c)) for c in ex.columns]
+        return [trino.dbapi.ColumnDescription.from_column(c) for c in ex.columns]
 
     @property
     def rowcount(self) -> int:
@@ -92,13 +98,15 @@ class Cursor:
         return self._execution.sql if self._execution else None
 
     @property
-    def stats(self) -> dict[str, Any]:
-        """The coordinator's latest statistics for the query (state, progress, rows...)."""
-        return dict(self._execution.stats) if self._execution else {}
+    def stats(self) -> dict[str, Any] | None:
+        """The coordinator's latest statistics for the query (state, progress, rows...);
+        None before the first query, as in ``trino.dbapi``."""
+        return dict(self._execution.stats) if self._execution else None
 
     @property
-    def warnings(self) -> list[Any]:
-        return list(self._execution.warnings) if self._execution else []
+    def warnings(self) -> list[Any] | None:
+        """The coordinator's warnings for the query; None before the first query."""
+        return list(self._execution.warnings) if self._execution else None
 
     @property
     def update_type(self) -> str | None:
@@ -153,7 +161,7 @@ class Cursor:
             raise errors.ProgrammingError(
                 f"operation must be a str, not {type(operation).__name__}"
             )
-        if params is not None and not isinstance(params, (list, tuple)):
+        if params and not isinstance(params, (list, tuple)):
             raise _ParamsNotASequence("params must be a list or a tuple")
         if self._execution is not None:
             self._execution.close()
@@ -273,10 +281,11 @@ class Cursor:
         return row
 
     def setinputsizes(self, sizes: Any) -> None:
-        """PEP 249: accepted and ignored."""
+        """PEP 249: accepted and ignored (``trino.dbapi`` raises NotSupportedError, which
+        PEP 249 does not ask for: implementations are free to do nothing)."""
 
     def setoutputsize(self, size: Any, column: int | None = None) -> None:
-        """PEP 249: accepted and ignored."""
+        """PEP 249: accepted and ignored (as :meth:`setinputsizes`)."""
 
     def cancel(self) -> None:
         """Cancel the running query on its coordinator."""
@@ -323,5 +332,5 @@ class Cursor:
     def _require(self) -> Execution:
         self._check_open()
         if self._execution is None:
-            raise errors.ProgrammingError("no query was executed on this cursor")
+            raise _NoQuery("no query was executed on this cursor")
         return self._execution

@@ -3,7 +3,8 @@
 Code written for the official client keeps working after swapping ``trino.dbapi.connect``
 for ``prestoha.connect``: ``host`` (with ``port`` and ``http_scheme``) becomes the static
 ``hosts`` list, ``max_attempts`` becomes ``retry=RetryPolicy(max_attempts=...)``, and
-``legacy_primitive_types=None`` means False, as it does there.
+``legacy_primitive_types=None`` means False, as it does there; a ``(connect, read)``
+``request_timeout`` is ``connect_timeout`` and ``request_timeout``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ def from_trino(opts: Mapping[str, Any]) -> dict[str, Any]:
             out["retry"] = RetryPolicy(max_attempts=attempts)
         except ConfigurationError:
             raise ConfigurationError("max_attempts", f"{attempts!r}", "an integer >= 1") from None
+
+    timeout = out.get("request_timeout")
+    if isinstance(timeout, (tuple, list)):
+        # requests' (connect, read) pair, which trino's client hands to requests as is.
+        if len(timeout) != 2 or "connect_timeout" in out:
+            raise ConfigurationError(
+                "request_timeout", f"{timeout!r}", "seconds, or (connect, read) seconds"
+            )
+        out["connect_timeout"], out["request_timeout"] = timeout
 
     if "legacy_primitive_types" in out and out["legacy_primitive_types"] is None:
         out["legacy_primitive_types"] = False

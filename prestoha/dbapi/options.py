@@ -44,7 +44,10 @@ RESUMES = tuple(resume.value for resume in ResumeMode)
 
 #: Options of ``trino.dbapi.connect`` that prestoha cannot take, and what to use instead.
 _REFUSED_TRINO = {
-    "http_session": "prestoha keeps one connection pool per coordinator; use verify= and auth=",
+    "http_session": (
+        "cannot be shared: prestoha keeps its own connection pool per coordinator",
+        "verify= for TLS, auth= for credentials, http_headers= for headers",
+    ),
 }
 
 #: The largest value each number option takes (seconds; rows for ``arraysize``): beyond
@@ -117,9 +120,12 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
     known = set(Options.__dataclass_fields__)
     for name in list(opts):
         if name in _REFUSED_TRINO:
-            raise ConfigurationError(name, "is not a prestoha option", _REFUSED_TRINO[name])
+            raise ConfigurationError(name, *_REFUSED_TRINO[name])
         if name in ("heartbeat_interval", "legacy_prepared_statements"):
-            opts.pop(name)  # accepted for compatibility with trino.dbapi.connect; no effect
+            # heartbeat_interval: trino's client keeps a spooled query alive while rows wait
+            # for the caller; prestoha's fetcher reads ahead and keeps it alive.
+            _no_legacy_prepared_statements(opts)
+            opts.pop(name)
             continue
         if name not in known:
             close = sorted(known)
@@ -366,6 +372,18 @@ def _encoding(value: Any) -> str | None:
         if item not in _ENCODINGS:
             raise ConfigurationError("encoding", f"{item!r} is not allowed", ", ".join(_ENCODINGS))
     return ",".join(items)
+
+
+def _no_legacy_prepared_statements(opts: Mapping[str, Any]) -> None:
+    if opts.get("legacy_prepared_statements") is None:
+        return
+    if _bool(opts, "legacy_prepared_statements", False):
+        raise ConfigurationError(
+            "legacy_prepared_statements",
+            "True is not supported: prestoha binds parameters with EXECUTE IMMEDIATE "
+            "(Trino 418 or later), which one request carries to any coordinator",
+            "None or False",
+        )
 
 
 def _hedge(value: Any) -> HedgePolicy | None:

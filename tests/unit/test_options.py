@@ -103,7 +103,7 @@ def test_secrets_are_not_in_the_repr() -> None:
 
 def test_trino_compat_options_are_accepted() -> None:
     o = parse_options(
-        {"zk": "z:2181", "heartbeat_interval": 10, "legacy_prepared_statements": True}
+        {"zk": "z:2181", "heartbeat_interval": 10, "legacy_prepared_statements": False}
     )
     assert o.zk == "z:2181"
 

@@ -8,6 +8,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import trino.dbapi
+from trino.auth import BasicAuthentication
+from trino.transaction import IsolationLevel
 
 import prestoha
 from prestoha import errors
@@ -51,7 +54,14 @@ def test_host_and_port_become_the_static_list(options: dict[str, Any], hosts: tu
         ({"host": ["c1", ""]}, "host", "a list"),
         ({"host": "c1", "max_attempts": 0}, "max_attempts", ">= 1"),
         ({"host": "c1", "max_attempts": 2, "retry": RetryPolicy()}, "max_attempts", "retry="),
-        ({"host": "c1", "http_session": object()}, "http_session", "verify= and auth="),
+        ({"host": "c1", "http_session": object()}, "http_session", "verify= for TLS"),
+        ({"host": "c1", "legacy_prepared_statements": True}, "legacy_prepared_statements", "418"),
+        ({"host": "c1", "request_timeout": (1, 2, 3)}, "request_timeout", "(connect, read)"),
+        (
+            {"host": "c1", "request_timeout": (1, 2), "connect_timeout": 1},
+            "request_timeout",
+            "read",
+        ),
     ],
 )
 def test_trino_options_refused_name_themselves(
@@ -138,7 +148,7 @@ def test_stats_callback_gets_a_copy_of_each_responses_stats(
     assert [s.get("page") for s in seen] == [None, 0, 1, 2, 3]  # the submit's answer first
     assert [s["state"] for s in seen] == ["QUEUED", "RUNNING", "RUNNING", "RUNNING", "FINISHED"]
     seen[-1]["state"] = "changed"
-    assert cur.stats["state"] == "FINISHED"
+    assert (cur.stats or {})["state"] == "FINISHED"
     conn.cursor().execute("SELECT 1").fetchall()
     assert len(seen) == 5  # another cursor's query is not reported
 
@@ -190,3 +200,126 @@ def test_params_not_a_list_raise_what_trino_and_pep_249_callers_catch(
         cur.execute("SELECT ?", params)
     with pytest.raises(errors.ProgrammingError):
         cur.execute("SELECT ?", params)
+
+
+@pytest.mark.parametrize("params", [{}, "", 0, None, []])
+def test_empty_params_are_no_params_as_in_trino(conn: prestoha.Connection, params: Any) -> None:
+    cur = conn.cursor()
+    cur.execute("SELECT n FROM t", params)
+    assert cur.query == "SELECT n FROM t"
+
+
+def test_fetching_before_execute_raises_what_trino_and_pep_249_callers_catch(
+    conn: prestoha.Connection,
+) -> None:
+    cur = conn.cursor()
+    for fetch in (cur.fetchone, cur.fetchall, cur.fetchmany):
+        with pytest.raises(AssertionError):
+            fetch()
+        with pytest.raises(errors.ProgrammingError, match="no query was executed"):
+            fetch()
+
+
+def test_before_a_query_the_cursor_reads_as_trinos(conn: prestoha.Connection) -> None:
+    cur = conn.cursor()
+    theirs = trino.dbapi.connect(host="127.0.0.1", port=9).cursor()  # type: ignore[no-untyped-call]
+    for name in ("description", "stats", "warnings", "query", "query_id", "info_uri"):
+        assert getattr(cur, name) == getattr(theirs, name), name
+    assert cur.rowcount == theirs.rowcount == -1
+    assert cur.update_type is theirs.update_type is None
+
+
+def test_description_is_trinos_column_descriptions(conn: prestoha.Connection) -> None:
+    cur = conn.cursor()
+    cur.execute("SELECT n FROM t")
+    (column,) = cur.description or []
+    assert isinstance(column, trino.dbapi.ColumnDescription)
+    assert column.name == "n"
+    assert str(column.type_code) == "bigint"  # typed int by trino, a type name in fact
+    assert cur.warnings == [] and cur.stats is not None
+
+
+def test_cursor_style_row_is_the_cursor_and_segment_is_refused(conn: prestoha.Connection) -> None:
+    assert isinstance(conn.cursor("row"), prestoha.Cursor)
+    assert isinstance(conn.cursor(cursor_style="ROW"), prestoha.Cursor)
+    with pytest.raises(errors.NotSupportedError, match=r"segment.*decodes spooled segments"):
+        conn.cursor("segment")
+
+
+def test_transaction_is_the_open_one(conn: prestoha.Connection) -> None:
+    assert conn.transaction is None
+    started = conn.start_transaction()
+    assert conn.transaction is not None and conn.transaction.id == started.id == "tx1"
+    conn.rollback()
+    assert conn.transaction is None
+
+
+#: Attributes whose default is prestoha's own (docs/migrating.md says why): compared when given.
+OWN_DEFAULTS = {"source", "max_attempts", "request_timeout", "legacy_prepared_statements"}
+
+#: The same keywords to both clients; each attribute of trino's connection must read the same.
+SAME_KEYWORDS: list[dict[str, Any]] = [
+    {"host": "c1", "port": 8080, "user": "ana"},
+    {
+        "host": "https://c1:8443",
+        "user": "ana",
+        "source": "etl",
+        "catalog": "hive",
+        "schema": "web",
+        "session_properties": {"query_max_run_time": "10m"},
+        "http_headers": {"X-Team": "data"},
+        "extra_credential": [("k", "v")],
+        "client_tags": ["a", "b"],
+        "max_attempts": 4,
+        "request_timeout": 12.0,
+        "legacy_primitive_types": True,
+        "isolation_level": IsolationLevel.READ_COMMITTED,
+        "auth": BasicAuthentication("ana", "secret"),
+    },
+    {"host": "c1", "port": 443, "user": "ana", "legacy_prepared_statements": False},
+]
+
+
+@pytest.mark.parametrize("keywords", SAME_KEYWORDS, ids=["plain", "everything", "tls-port"])
+def test_the_connection_attributes_read_as_trinos(keywords: dict[str, Any]) -> None:
+    theirs = trino.dbapi.connect(**keywords)  # type: ignore[no-untyped-call]
+    ours = prestoha.connect(**keywords, probe_interval=None)
+    try:
+        for name in TRINO_CONNECTION_ATTRIBUTES:
+            if name in OWN_DEFAULTS and name not in keywords:
+                continue
+            assert getattr(ours, name) == getattr(theirs, name), name
+    finally:
+        ours.close()
+        theirs.close()
+
+
+#: The attributes of trino's connection, found on an instance as new ones would be.
+TRINO_CONNECTION_ATTRIBUTES = sorted(
+    name
+    for name in dir(trino.dbapi.connect(host="c1"))  # type: ignore[no-untyped-call]
+    if not name.startswith("_")
+    and not callable(getattr(trino.dbapi.Connection, name, None))
+    and name != "transaction"
+)
+
+
+def test_the_attributes_compared_include_the_documented_ones() -> None:
+    assert {"host", "port", "user", "catalog", "schema", "http_scheme", "max_attempts"} <= set(
+        TRINO_CONNECTION_ATTRIBUTES
+    )
+
+
+def test_request_timeout_as_connect_and_read() -> None:
+    o = parse_options({"host": "c1", "request_timeout": (1.5, 20)})
+    assert (o.connect_timeout, o.request_timeout) == (1.5, 20.0)
+
+
+def test_the_own_defaults_really_differ() -> None:
+    theirs = trino.dbapi.connect(host="c1")  # type: ignore[no-untyped-call]
+    ours = prestoha.connect(host="c1", probe_interval=None)
+    try:
+        for name in OWN_DEFAULTS:
+            assert getattr(ours, name) != getattr(theirs, name), name
+    finally:
+        ours.close()
