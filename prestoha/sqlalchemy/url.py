@@ -6,6 +6,7 @@
     prestoha://user@/catalog/schema?zk=zk1:2181&zk=zk2:2181          (the same ensemble)
     prestoha://user@/catalog/schema?hosts=c1:8080,c2:8080             (a fixed list)
     prestoha://user@c1:8080/tpch                                      (one fixed coordinator)
+    prestoha://user@c1:8080/tpch/tiny?source=etl&roles="admin"        (a trino:// URL's form)
 
 Every ``connect()`` option is a query parameter of the same name. Strings are converted the
 way a URL needs: numbers and booleans from their text, lists from repeated keys, commas or
@@ -13,6 +14,11 @@ a JSON list, and ``session_properties``, ``http_headers``, ``extra_credential``,
 ``retry``, ``routing`` and ``hedge`` from JSON, as in trino's dialect. Authentication comes
 from the URL as in trino's dialect too: a password (HTTP basic), ``access_token`` (JWT),
 ``cert`` and ``key`` (client certificate) or ``externalAuthentication=true`` (OAuth2).
+
+A ``trino://`` URL means the same with ``prestoha://``: every parameter trino's dialect reads is
+read the same way (JSON values included: ``roles="admin"``, ``verify="/ca.pem"``), a URL without
+a catalog connects to ``system``, and ``connect_args`` go to :func:`prestoha.connect`, which takes
+``trino.dbapi.connect``'s keywords. The differences are in docs/migrating.md.
 
 A wrong parameter raises :class:`prestoha.ConfigurationError` naming it, as one line.
 Credentials never show when the URL is printed (see :class:`MaskedURL`).
@@ -70,6 +76,8 @@ _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
 DEFAULT_SOURCE = "prestoha-sqlalchemy"
+#: The catalog of a URL that names none, as in trino's dialect.
+DEFAULT_CATALOG = "system"
 
 # SQLAlchemy 2.1 percent-decodes the path of a URL; 2.0 leaves it encoded. Decoding twice
 # would turn a literal "%2B" into "+" and then into something else.
@@ -114,14 +122,16 @@ def _authority(url: URL, kwargs: dict[str, Any]) -> None:
                 "prestoha://user@host:port/... or ?hosts=... or ?zk=..., one of them",
             )
         host = f"[{url.host}]" if ":" in url.host else url.host
-        port = url.port or (443 if kwargs.get("http_scheme") == "https" else 8080)
-        kwargs["hosts"] = [f"{host}:{port}"]
+        # Without a port, connect() picks it from http_scheme (443 for https, else 8080),
+        # which may come from connect_args, as with trino's dialect.
+        kwargs["hosts"] = [f"{host}:{url.port}" if url.port else host]
     elif url.port:
         raise ConfigurationError("port", "given without a host", "prestoha://user@host:port/...")
 
 
 def _database(url: URL, kwargs: dict[str, Any]) -> None:
     if not url.database:
+        kwargs.setdefault("catalog", DEFAULT_CATALOG)
         return
     parts = url.database.split("/")
     if not _DECODES_DATABASE:
@@ -250,15 +260,25 @@ def _pairs(name: str, text: str) -> list[tuple[Any, ...]]:
     return [tuple(p) for p in value]
 
 
+def _json_string(name: str, text: str) -> str:
+    """``text``, or the string it holds as JSON (``"admin"``), which trino's dialect reads."""
+    if not text.lstrip().startswith('"'):
+        return text
+    value = _json(name, text)
+    if not isinstance(value, str):
+        raise ConfigurationError(name, f"{text!r} is not allowed", "text, or a JSON string")
+    return value
+
+
 def _roles(name: str, text: str) -> Any:
-    return _json_object(name, text) if text.lstrip().startswith("{") else text
+    return _json_object(name, text) if text.lstrip().startswith("{") else _json_string(name, text)
 
 
 def _verify(name: str, text: str) -> bool | str:
     lowered = text.strip().lower()
     if lowered in _TRUE or lowered in _FALSE:
         return lowered in _TRUE
-    return text  # a CA bundle path
+    return _json_string(name, text)  # a CA bundle path
 
 
 def _policy(cls: Any) -> Callable[[str, str], Any]:

@@ -16,6 +16,7 @@ from trino.auth import (
 )
 
 from prestoha import ConfigurationError, HedgePolicy, RetryPolicy
+from prestoha.dbapi.options import parse_options
 from prestoha.sqlalchemy.dialect import PrestohaDialect, looks_like_sql
 from prestoha.sqlalchemy.url import MaskedURL, connect_kwargs_from_url, masked
 
@@ -62,10 +63,16 @@ def test_host_lists(query: str) -> None:
 
 
 def test_host_in_the_authority_is_a_static_coordinator() -> None:
-    assert kwargs_of("prestoha://a@c1:9090/tpch")["hosts"] == ["c1:9090"]
-    assert kwargs_of("prestoha://a@c1/tpch")["hosts"] == ["c1:8080"]
-    assert kwargs_of("prestoha://a@c1/tpch?http_scheme=https")["hosts"] == ["c1:443"]
-    assert kwargs_of("prestoha://a@[::1]:8080/tpch")["hosts"] == ["[::1]:8080"]
+    def hosts(url: str, **connect_args: Any) -> tuple[str, ...]:
+        return parse_options({**kwargs_of(url), **connect_args}).hosts
+
+    assert hosts("prestoha://a@c1:9090/tpch") == ("http://c1:9090",)
+    assert hosts("prestoha://a@c1/tpch") == ("http://c1:8080",)
+    assert hosts("prestoha://a@c1/tpch?http_scheme=https") == ("https://c1:443",)
+    assert hosts("prestoha://a@c1:443/tpch") == ("https://c1:443",)
+    assert hosts("prestoha://a@[::1]:8080/tpch") == ("http://[::1]:8080",)
+    # http_scheme in connect_args, as trino's dialect users give it, still picks the port
+    assert hosts("prestoha://a@c1/tpch", http_scheme="https") == ("https://c1:443",)
 
 
 def test_host_in_the_authority_and_a_list_conflict() -> None:
@@ -255,7 +262,7 @@ def test_a_comment_the_user_may_not_read_is_none(monkeypatch: pytest.MonkeyPatch
         raise sa.exc.ProgrammingError("SELECT ...", {}, denied)
 
     monkeypatch.setattr(TrinoDialect, "get_table_comment", refuse)
-    assert PrestohaDialect().get_table_comment(None, "t", "s") == {"text": None}  # type: ignore[arg-type]
+    assert PrestohaDialect().get_table_comment(None, "t", "s") == {"text": None}  # type: ignore[arg-type,no-untyped-call]
     other = prestoha.ProgrammingError("line 1:1: Table 'x' does not exist")
     other.error_name = "TABLE_NOT_FOUND"
 
@@ -264,7 +271,7 @@ def test_a_comment_the_user_may_not_read_is_none(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(TrinoDialect, "get_table_comment", missing)
     with pytest.raises(sa.exc.ProgrammingError):
-        PrestohaDialect().get_table_comment(None, "t", "s")  # type: ignore[arg-type]
+        PrestohaDialect().get_table_comment(None, "t", "s")  # type: ignore[arg-type,no-untyped-call]
 
 
 def test_zookeeper_tls_options_come_from_the_url() -> None:
