@@ -43,6 +43,7 @@ class ParsedSession:
     client_tags: tuple[str, ...] = ()
     trace_token: str | None = None
     parametric_datetime: bool = True
+    source: str | None = None
 
 
 class _Headers:
@@ -164,6 +165,9 @@ def parse_session(items: list[tuple[str, str]], prefix: str) -> ParsedSession:
         client_tags=tuple(dict.fromkeys(_split([h.first(prefix + "Client-Tags") or ""]))),
         trace_token=_trim_empty_to_none(h.first(prefix + "Trace-Token")),
         parametric_datetime="PARAMETRIC_DATETIME" in capabilities,
+        # io.trino.server.HttpRequestSessionContextFactory reads X-Trino-Source, trimmed to
+        # null when empty; system.runtime.queries shows it.
+        source=_trim_empty_to_none(h.first(prefix + "Source")),
     )
 
 

@@ -123,17 +123,31 @@ class Query:
         )
 
     def summary(self, node_id: str) -> dict[str, Any]:
-        """One entry of ``GET /_emulator/queries``."""
+        """One entry of ``GET /_emulator/queries`` (also the rows of ``system.runtime.queries``)."""
+        failure = self.failure or {}
         return {
             "query_id": self.id,
             "state": self.state,
             "error_name": self.error_name,
+            "error_type": failure.get("errorType"),
             "sql": self.sql,
             "trace_token": self.session.trace_token,
             "user": self.session.user,
+            "source": self.session.source,
+            "client_tags": list(self.session.client_tags),
             "created": self.created_wall.isoformat(timespec="milliseconds"),
+            "started": self._wall(self.dispatched_at),
+            "last_heartbeat": self._wall(self.last_seen),
+            "end": self._wall(self.finished_at),
+            "queued_time_ms": int(((self.dispatched_at or time.monotonic()) - self.created) * 1000),
             "node_id": node_id,
         }
+
+    def _wall(self, at: float | None) -> str | None:
+        if at is None:
+            return None
+        wall = self.created_wall + _dt.timedelta(seconds=at - self.created)
+        return wall.isoformat(timespec="milliseconds")
 
 
 def page_json(

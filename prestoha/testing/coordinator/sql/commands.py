@@ -95,24 +95,7 @@ def run(ctx: Context, release: Callable[[], None]) -> StatementResult | None:
     text = strip_comments(ctx.sql)
     session = ctx.session
     if m := _USE.match(text):
-        parts = _split_name(m["name"])
-        if len(parts) == 1:
-            if session.catalog is None:
-                raise ctx.fail(
-                    "MISSING_CATALOG_NAME",
-                    "Catalog must be specified when session catalog is not set",
-                )
-            catalog, schema = session.catalog, parts[0]
-        elif len(parts) == 2:
-            catalog, schema = parts
-        else:
-            raise ctx.fail("SYNTAX_ERROR", f"Invalid schema name: {m['name']}")
-        ctx.catalog(catalog)
-        if not ctx.schema_exists(catalog, schema):
-            message = f"Schema does not exist: {catalog}.{schema}"
-            raise ctx.fail("SCHEMA_NOT_FOUND", message, ctx.statement_start)
-        ctx.changes.set_catalog, ctx.changes.set_schema = catalog, schema
-        return _done(ctx, "USE")
+        return _use(ctx, _split_name(m["name"]), m["name"])
     if m := _SET_SESSION.match(text):
         name = ".".join(_split_name(m["name"]))
         _check_property(ctx, name)
@@ -202,6 +185,32 @@ def _zone_of(ctx: Context, text: str) -> str | None:
     raise ctx.fail(
         "TYPE_MISMATCH", f"Expected expression of varchar or interval day-time type: {text}"
     )
+
+
+def _use(ctx: Context, parts: list[str], written: str) -> StatementResult:
+    """USE [catalog.]schema, failing as io.trino.execution.UseTask does."""
+    if len(parts) == 1:
+        if ctx.session.catalog is None:
+            raise ctx.fail(
+                "MISSING_CATALOG_NAME",
+                "Catalog must be specified when session catalog is not set",
+                ctx.statement_start,
+            )
+        catalog, schema = ctx.session.catalog, parts[0]
+    elif len(parts) == 2:
+        catalog, schema = parts
+    else:
+        raise ctx.fail("SYNTAX_ERROR", f"Invalid schema name: {written}", ctx.statement_start)
+    # UseTask throws plain TrinoExceptions here (no position): CATALOG_NOT_FOUND
+    # "Catalog 'x' not found", then NOT_FOUND "Schema does not exist: c.s".
+    ctx.catalog(catalog)
+    if not ctx.schema_exists(catalog, schema):
+        raise ctx.fail("NOT_FOUND", f"Schema does not exist: {catalog}.{schema}")
+    # UseTask sets the catalog only when the statement names one.
+    if len(parts) == 2:
+        ctx.changes.set_catalog = catalog
+    ctx.changes.set_schema = schema
+    return _done(ctx, "USE")
 
 
 def _check_property(ctx: Context, name: str) -> None:

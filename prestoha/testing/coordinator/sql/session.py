@@ -26,6 +26,7 @@ class SessionContext:
     client_tags: tuple[str, ...] = ()
     trace_token: str | None = None
     parametric_datetime: bool = True  # client sent capability PARAMETRIC_DATETIME
+    source: str | None = None  # X-Trino-Source
 
 
 def session_zone(session: SessionContext) -> str:

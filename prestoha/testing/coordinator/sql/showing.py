@@ -22,15 +22,29 @@ _NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_@$:-]*)'
 _QNAME = rf"{_NAME}(?:\s*\.\s*{_NAME})*"
 _LIKE = r"(?:\s+LIKE\s+(?P<like>'(?:[^']|'')*')(?:\s+ESCAPE\s+(?P<escape>'(?:[^']|'')*'))?)?"
 
+# A few of io.trino.SystemSessionProperties, sorted by name as SessionPropertyManager lists them.
 SESSION_PROPERTIES: list[tuple[str, str, str, str]] = [
     ("join_distribution_type", "AUTOMATIC", "varchar", "Join distribution type"),
     ("query_max_execution_time", "100.00d", "varchar", "Maximum execution time of a query"),
-    ("query_max_run_time", "100.00d", "varchar", "Maximum run time of a query"),
-    ("query_priority", "1", "integer", "The priority of queries"),
+    (
+        "query_max_run_time",
+        "100.00d",
+        "varchar",
+        "Maximum run time of a query (includes the queueing time)",
+    ),
+    (
+        "query_priority",
+        "1",
+        "integer",
+        "The priority of queries. Larger numbers are higher priority",
+    ),
     ("retry_policy", "NONE", "varchar", "Retry policy"),
     ("task_concurrency", "16", "integer", "Default number of local parallel jobs per worker"),
-    ("time_zone_id", "", "varchar", "Session time zone"),
 ]
+
+# SystemSessionProperties declares time_zone_id hidden (SET TIME ZONE writes it): SHOW SESSION
+# (ShowQueriesRewrite.visitShowSession) skips hidden properties.
+_HIDDEN_PROPERTIES = frozenset({"time_zone_id"})
 
 FUNCTIONS: list[tuple[str, str, str, str, bool, str]] = [
     ("abs", "bigint", "bigint", "scalar", True, "Absolute value"),
@@ -66,6 +80,17 @@ _SHOW_FUNCTIONS = _m(r"SHOW\s+FUNCTIONS(?:\s+(?:FROM|IN)\s+\S+)?" + _LIKE)
 _SHOW_ROLES = _m(r"SHOW\s+(?:CURRENT\s+)?ROLES(?:\s+(?:FROM|IN)\s+\S+)?")
 _SHOW_GRANTS = _m(r"SHOW\s+(?:ROLE\s+)?GRANTS.*")
 _SHOW_STATS = _m(rf"SHOW\s+STATS\s+FOR\s+(?P<table>{_QNAME})")
+_SHOW_STATS_QUERY = _m(r"SHOW\s+STATS\s+FOR\s*\((?P<query>.+)\)")
+
+
+def _literal_type(values: Any) -> str:
+    """The type of a VALUES column of string literals.
+
+    ShowQueriesRewrite answers SHOW CATALOGS, FUNCTIONS, SESSION, ROLES and SHOW CREATE with
+    VALUES rows of StringLiterals; a StringLiteral is varchar(its length) and the column takes
+    the common supertype, varchar of the longest value (all values, before LIKE filters them).
+    """
+    return f"varchar({max((len(v) for v in values), default=0)})"
 
 
 def _names(text: str) -> list[str]:
@@ -96,7 +121,9 @@ def show(ctx: Context, text: str) -> StatementResult:
     """SHOW ... and DESCRIBE <table>."""
     if m := _SHOW_CATALOGS.match(text):
         keep = _like_filter(m)
-        return static_result(ctx, [("Catalog", _V)], [(c,) for c in ctx.catalog_names() if keep(c)])
+        names = ctx.catalog_names()
+        rows = [(c,) for c in sorted(names) if keep(c)]
+        return static_result(ctx, [("Catalog", _literal_type(names))], rows)
     if m := _SHOW_SCHEMAS.match(text):
         catalog = _names(m["catalog"])[0] if m["catalog"] else ctx.session.catalog
         if catalog is None:
@@ -120,16 +147,25 @@ def show(ctx: Context, text: str) -> StatementResult:
                     "MISSING_SCHEMA_NAME", "Schema must be specified when session schema is not set"
                 )
             catalog, schema = ctx.session.catalog, ctx.session.schema
-        ctx.require_schema(catalog, schema)
+        # ShowQueriesRewrite.visitShowTables: both positioned at the statement.
+        if catalog not in ctx.engine.catalogs:
+            message = f"Catalog '{catalog}' does not exist"
+            raise ctx.fail("CATALOG_NOT_FOUND", message, ctx.statement_start)
+        if not ctx.schema_exists(catalog, schema):
+            message = f"Schema '{schema}' does not exist"
+            raise ctx.fail("SCHEMA_NOT_FOUND", message, ctx.statement_start)
         keep = _like_filter(m)
         names = sorted(t.name for t in ctx.tables(catalog, schema) if keep(t.name))
         return static_result(ctx, [("Table", _V)], [(n,) for n in names])
     if m := _SHOW_COLUMNS.match(text):
-        catalog, schema, table = ctx.qualify(_names(m["table"]))
-        ctx.require_schema(catalog, schema)
+        # ShowQueriesRewrite.visitShowColumns: every failure positioned at the statement.
+        start = ctx.statement_start
+        catalog, schema, table = ctx.qualify(_names(m["table"]), start)
+        ctx.require_schema(catalog, schema, start)
         cols = ctx.columns(catalog, schema, table)
         if cols is None:
-            raise ctx.fail("TABLE_NOT_FOUND", f"Table '{catalog}.{schema}.{table}' does not exist")
+            message = f"Table '{catalog}.{schema}.{table}' does not exist"
+            raise ctx.fail("TABLE_NOT_FOUND", message, start)
         keep = _like_filter(m)
         described = [(c.name, c.type.display(), "", c.comment or "") for c in cols if keep(c.name)]
         heads = [("Column", _V), ("Type", _V), ("Extra", _V), ("Comment", _V)]
@@ -137,43 +173,58 @@ def show(ctx: Context, text: str) -> StatementResult:
     if m := _SHOW_CREATE.match(text):
         return _show_create(ctx, m["kind"].upper(), _names(m["name"]))
     if m := _SHOW_SESSION.match(text):
-        keep = _like_filter(m)
-        props: list[tuple[str, ...]] = [
-            (name, ctx.session.properties.get(name, default), default, kind, doc)
-            for name, default, kind, doc in SESSION_PROPERTIES
-            if keep(name)
-        ]
-        extra = sorted(set(ctx.session.properties) - {r[0] for r in props})
-        props += [(n, ctx.session.properties[n], "", "varchar", "") for n in extra if keep(n)]
-        heads = [("Name", _V), ("Value", _V), ("Default", _V), ("Type", _V), ("Description", _V)]
-        return static_result(ctx, heads, props)
+        return _show_session(ctx, _like_filter(m))
     if m := _SHOW_FUNCTIONS.match(text):
         keep = _like_filter(m)
-        heads = [
-            ("Function", _V),
-            ("Return Type", _V),
-            ("Argument Types", _V),
-            ("Function Type", _V),
+        # ShowQueriesRewrite.visitShowFunctions orders by lower(name), then return, argument
+        # and function type.
+        ordered = sorted(FUNCTIONS, key=lambda f: (f[0].lower(), f[1], f[2], f[3]))
+        names = ["Function", "Return Type", "Argument Types", "Function Type"]
+        heads = [(n, _literal_type(f[i] for f in FUNCTIONS)) for i, n in enumerate(names)]
+        heads += [
             ("Deterministic", "boolean"),
-            ("Description", _V),
+            ("Description", _literal_type(f[5] for f in FUNCTIONS)),
         ]
-        return static_result(ctx, heads, [f for f in FUNCTIONS if keep(f[0])])
+        return static_result(ctx, heads, [f for f in ordered if keep(f[0])])
     if _SHOW_ROLES.match(text):
-        return static_result(ctx, [("Role", _V)], [("public",)])
+        return static_result(ctx, [("Role", _literal_type(["public"]))], [("public",)])
     if _SHOW_GRANTS.match(text):
         grants = "Grantor,Grantor Type,Grantee,Grantee Type,Catalog,Schema,Table,Privilege,"
         grants += "Grantable,With Hierarchy"
         return static_result(ctx, [(c, _V) for c in grants.split(",")], [])
     if m := _SHOW_STATS.match(text):
         return _show_stats(ctx, _names(m["table"]))
+    if m := _SHOW_STATS_QUERY.match(text):
+        return _show_stats_query(ctx, m["query"])
     raise ctx.fail("NOT_SUPPORTED", f"Statement not supported by this coordinator: {text[:40]}")
+
+
+def _show_session(ctx: Context, keep: Any) -> StatementResult:
+    """SHOW SESSION as ShowQueriesRewrite.visitShowSession builds it."""
+    props = ctx.session.properties
+    rows: list[tuple[str, ...]] = [
+        (name, props.get(name, default), default, kind, doc)
+        for name, default, kind, doc in SESSION_PROPERTIES
+    ]
+    known = {r[0] for r in rows} | _HIDDEN_PROPERTIES
+    rows += [(n, props[n], "", "varchar", "") for n in sorted(set(props) - known)]
+    # The rewrite adds an all-empty row (filtered out) so that the VALUES is never empty.
+    typed = [*rows, ("", "", "", "", "")]
+    names = ["Name", "Value", "Default", "Type", "Description"]
+    heads = [(n, _literal_type(r[i] for r in typed)) for i, n in enumerate(names)]
+    return static_result(ctx, heads, [r for r in rows if keep(r[0])])
+
+
+def _single_value(ctx: Context, column: str, value: str) -> StatementResult:
+    """QueryUtil.singleValueQuery: one varchar(length) cell."""
+    return static_result(ctx, [(column, _literal_type([value]))], [(value,)])
 
 
 def _show_create(ctx: Context, kind: str, parts: list[str]) -> StatementResult:
     if kind == "SCHEMA":
         catalog, schema = ctx.qualify_schema(parts)
         ctx.require_schema(catalog, schema)
-        return static_result(ctx, [("Create Schema", _V)], [(f"CREATE SCHEMA {catalog}.{schema}",)])
+        return _single_value(ctx, "Create Schema", f"CREATE SCHEMA {catalog}.{schema}")
     catalog, schema, table = ctx.qualify(parts)
     ctx.require_schema(catalog, schema)
     cols = ctx.columns(catalog, schema, table)
@@ -190,9 +241,9 @@ def _show_create(ctx: Context, kind: str, parts: list[str]) -> StatementResult:
         if info is None or info.kind != "VIEW":
             raise ctx.fail("TABLE_NOT_FOUND", f"View '{catalog}.{schema}.{table}' does not exist")
         sql = f"CREATE VIEW {catalog}.{schema}.{table} AS\n{info.definition or ''}"
-        return static_result(ctx, [("Create View", _V)], [(sql,)])
-    return static_result(
-        ctx, [("Create Table", _V)], [(f"CREATE TABLE {catalog}.{schema}.{table} (\n{body}\n)",)]
+        return _single_value(ctx, "Create View", sql)
+    return _single_value(
+        ctx, "Create Table", f"CREATE TABLE {catalog}.{schema}.{table} (\n{body}\n)"
     )
 
 
@@ -202,6 +253,25 @@ def _show_stats(ctx: Context, parts: list[str]) -> StatementResult:
     result, _, translation = execute_query(ctx, count_tree)
     row = result.fetchone()
     count = float(row[0]) if row else 0.0
+    return _stats_result(ctx, [c.name for c in translation.tables[0].columns], count)
+
+
+def _show_stats_query(ctx: Context, sql: str) -> StatementResult:
+    """SHOW STATS FOR (SELECT ...): ShowStatsRewrite takes only a query specification."""
+    tree = parse(sql)
+    if not isinstance(tree, exp.Select):
+        raise ctx.fail(
+            "NOT_SUPPORTED",
+            "Only SELECT ... FROM ... [WHERE ...] queries are supported by SHOW STATS",
+            ctx.statement_start,
+        )
+    _, outputs, translation = execute_query(ctx, tree)
+    counted = ctx.cur.execute(f"SELECT count(*) FROM ({translation.duck_sql})").fetchone()
+    return _stats_result(ctx, [o.name for o in outputs], float(counted[0]) if counted else 0.0)
+
+
+def _stats_result(ctx: Context, columns: list[str], count: float) -> StatementResult:
+    """ShowStatsRewrite's rows: one per column, then the row count (statistics unknown)."""
     cols = [
         ("column_name", _V),
         ("data_size", "double"),
@@ -211,9 +281,7 @@ def _show_stats(ctx: Context, parts: list[str]) -> StatementResult:
         ("low_value", _V),
         ("high_value", _V),
     ]
-    rows: list[tuple[Any, ...]] = [
-        (c.name, None, None, None, None, None, None) for c in translation.tables[0].columns
-    ]
+    rows: list[tuple[Any, ...]] = [(c, None, None, None, None, None, None) for c in columns]
     rows.append((None, None, None, None, count, None, None))
     return static_result(ctx, cols, rows)
 
@@ -256,23 +324,14 @@ def _type_size(type_: Any) -> int:
 
 def describe_output(ctx: Context, sql: str) -> StatementResult:
     """DESCRIBE OUTPUT of a prepared statement (what ``cursor.describe()`` runs)."""
-    cols = [
-        ("Column Name", _V),
-        ("Catalog", _V),
-        ("Schema", _V),
-        ("Table", _V),
-        ("Type", _V),
-        ("Type Size", "bigint"),
-        ("Aliased", "boolean"),
-    ]
     params = parameter_count(sql)
     if params:
         sql = bind_parameters(ctx, sql, ["NULL"] * params)
     tree = parse(sql)
     if not isinstance(tree, (exp.Select, exp.SetOperation, exp.Values, exp.Subquery)):
         if isinstance(tree, (exp.Insert, exp.Delete, exp.Update)):
-            return static_result(ctx, cols, [("rows", "", "", "", "bigint", 8, False)])
-        return static_result(ctx, cols, [])
+            return _output_rows(ctx, [("rows", "", "", "", "bigint", 8, False)])
+        return _output_rows(ctx, [])
     select = tree if isinstance(tree, exp.Select) else None
     aliased = [isinstance(e, exp.Alias) for e in select.expressions] if select else []
     plain = [isinstance(e, exp.Column) for e in select.expressions] if select else []
@@ -286,10 +345,27 @@ def describe_output(ctx: Context, sql: str) -> StatementResult:
         )
         alias = aliased[i] if i < len(aliased) else False
         rows.append((out.name, *where, out.type.display(), _type_size(out.type), alias))
-    return static_result(ctx, cols, rows)
+    return _output_rows(ctx, rows)
+
+
+def _output_rows(ctx: Context, rows: list[tuple[Any, ...]]) -> StatementResult:
+    """DescribeOutputRewrite's VALUES: StringLiterals, a LongLiteral size, a BooleanLiteral.
+
+    A LongLiteral within int range is an integer. Without rows the rewrite selects one row of
+    NULL literals with LIMIT 0, so every column is of type unknown.
+    """
+    names = ["Column Name", "Catalog", "Schema", "Table", "Type", "Type Size", "Aliased"]
+    if not rows:
+        return static_result(ctx, [(n, "unknown") for n in names], [])
+    types = [_literal_type(r[i] for r in rows) for i in range(5)] + ["integer", "boolean"]
+    return static_result(ctx, list(zip(names, types, strict=True)), rows)
 
 
 def describe_input(ctx: Context, sql: str) -> StatementResult:
     """DESCRIBE INPUT: one row per ``?`` parameter."""
+    # DescribeInputRewrite: (LongLiteral position from 0, StringLiteral type) rows, or one row
+    # of NULL literals with LIMIT 0 when there are no parameters.
     rows = [(i, "unknown") for i in range(parameter_count(sql))]
-    return static_result(ctx, [("Position", "bigint"), ("Type", _V)], rows)
+    if not rows:
+        return static_result(ctx, [("Position", "unknown"), ("Type", "unknown")], [])
+    return static_result(ctx, [("Position", "integer"), ("Type", _literal_type(["unknown"]))], rows)

@@ -28,17 +28,24 @@ _TABLES: dict[str, dict[str, list[tuple[str, Any]]]] = {
             ("coordinator", parse_type("boolean")),
             ("state", _V),
         ],
+        # io.trino.connector.system.QuerySystemTable: these columns, in this order (the client
+        # tags and the trace token are not among them).
         "queries": [
             ("query_id", _V),
             ("state", _V),
             ("user", _V),
             ("source", _V),
             ("query", _V),
+            ("resource_group_id", parse_type("array(varchar)")),
             ("queued_time_ms", _B),
+            ("analysis_time_ms", _B),
+            ("planning_time_ms", _B),
             ("created", _TS),
+            ("started", _TS),
+            ("last_heartbeat", _TS),
+            ("end", _TS),
             ("error_type", _V),
             ("error_code", _V),
-            ("trace_token", _V),
         ],
     },
     "jdbc": {
@@ -140,11 +147,20 @@ class SystemCatalog(Catalog):
                     q.get("user"),
                     q.get("source"),
                     q.get("sql"),
-                    None,
+                    # Without a resource group configuration every query runs in Trino's
+                    # io.trino.execution.resourcegroups.LegacyResourceGroupConfigurationManager
+                    # group "global".
+                    ["global"],
+                    q.get("queued_time_ms"),
+                    # Nothing is analysed or planned apart from running the statement.
+                    0,
+                    0,
                     _created(q.get("created")),
-                    "USER_ERROR" if q.get("error_name") else None,
+                    _created(q.get("started")),
+                    _created(q.get("last_heartbeat")),
+                    _created(q.get("end")),
+                    q.get("error_type") or ("USER_ERROR" if q.get("error_name") else None),
                     q.get("error_name"),
-                    q.get("trace_token"),
                 )
                 for q in self.queries()
             ]
