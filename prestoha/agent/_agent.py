@@ -153,6 +153,7 @@ class Agent:
             registered_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             zone=cfg.zone,
             weight=cfg.weight,
+            protocol=result.protocol,
         )
 
 

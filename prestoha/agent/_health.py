@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlsplit
 
+from prestoha.protocol import protocol_of_version
+
 __all__ = ["CheckResult", "HealthCheck", "Outcome", "RiseFall", "classify_info"]
 
 
@@ -35,6 +37,12 @@ class CheckResult:
     environment: str = ""
     version: str = ""
     latency: float = 0.0
+
+    @property
+    def protocol(self) -> str | None:
+        """The client protocol the coordinator speaks, told by its version: PrestoDB's
+        look like ``0.289``, Trino's like ``475`` (None when the version says neither)."""
+        return protocol_of_version(self.version)
 
     @property
     def healthy(self) -> bool:

@@ -51,6 +51,7 @@ CONNECT_OPTIONS = (
     "hedge",
     "prefetch",
     "encoding",
+    "protocol",
     "legacy_primitive_types",
     "zk_auth",
     "zk_timeout",
@@ -170,6 +171,11 @@ def error_line(exc: BaseException) -> str:
 )
 @click.option("--prefetch", metavar="ROWS|SIZE", help="read ahead: rows, or bytes like 4MiB")
 @click.option("--encoding", metavar="LIST", help="spooled results: json, json+zstd, json+lz4")
+@click.option(
+    "--protocol",
+    type=click.Choice(["trino", "presto", "auto"]),
+    help="the coordinators' client protocol (default: auto)",
+)
 @click.option("--legacy-primitive-types", is_flag=True, help="values as Trino's strings")
 @click.option(
     "--zk-auth", envvar="PRESTOHA_ZK_AUTH", metavar="USER:PASSWORD", help="ZooKeeper digest"

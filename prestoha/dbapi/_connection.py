@@ -15,6 +15,7 @@ from trino.transaction import IsolationLevel
 from prestoha import errors
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.dbapi._cursor import Cursor
+from prestoha.dbapi._protocol import ProtocolResolver, probe_protocol
 from prestoha.dbapi._trino_surface import TrinoAttributes
 from prestoha.dbapi.options import Options, parse_options
 from prestoha.discovery import Discovery
@@ -25,7 +26,7 @@ from prestoha.execution import (
     Transport,
     new_http_session,
 )
-from prestoha.protocol import LogicalSession
+from prestoha.protocol import Dialect, LogicalSession
 from prestoha.statements import classify
 
 __all__ = ["Connection", "Transaction", "connect"]
@@ -78,6 +79,7 @@ class Connection(TrinoAttributes):
             mode=options.mode,
             verify=options.verify,
         )
+        self._protocol = ProtocolResolver(options.protocol, self.cluster.topology, self._probe)
         self._ctx = ExecutionContext(
             cluster=self.cluster,
             mode=options.mode,
@@ -241,7 +243,24 @@ class Connection(TrinoAttributes):
             connect_timeout=self.options.connect_timeout,
             read_timeout=read_timeout,
             next_uri_hosts=self.options.next_uri_hosts,
+            dialect=self.dialect,
         )
+
+    @property
+    def dialect(self) -> Dialect:
+        """How this connection talks to its coordinators: Trino's or PrestoDB's protocol
+        (the ``protocol`` option; ``auto`` finds it out, see docs/prestodb.md)."""
+        return self._protocol.dialect()
+
+    def _probe(self, uri: str) -> str | None:
+        coordinator = Coordinator.from_uri(uri, uri)
+        timeout = (self.options.connect_timeout, self.options.request_timeout)
+        return probe_protocol(self._pool(coordinator), coordinator.uri, timeout)
+
+    def _forget_prepared(self, name: str) -> None:
+        """Drop a prepared statement from the session (what ``DEALLOCATE PREPARE`` makes
+        the coordinator ask for, without the round trip: the server keeps none)."""
+        self.session.apply_response_headers({"X-Trino-Deallocated-Prepare": name})
 
     def _apply_headers(self, headers: Mapping[str, str], coordinator: Coordinator) -> None:
         self.session.apply_response_headers(headers, coordinator.uri)

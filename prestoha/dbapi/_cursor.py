@@ -12,6 +12,7 @@ import trino.exceptions
 
 from prestoha import errors
 from prestoha.execution import Execution, Prefetched
+from prestoha.protocol import Dialect
 
 __all__ = ["Cursor", "render_parameters"]
 
@@ -25,6 +26,11 @@ class _Statements(Protocol):
     def _check_open(self) -> None: ...
 
     def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Execution: ...
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def _forget_prepared(self, name: str) -> None: ...
 
 
 class _ParamsNotASequence(errors.ProgrammingError, AssertionError):
@@ -43,11 +49,15 @@ _RENDERER: Any = object.__new__(trino.dbapi.Cursor)
 
 def render_parameters(operation: str, params: Sequence[Any]) -> str:
     """``EXECUTE IMMEDIATE`` text binding ``params`` to ``operation``'s ``?`` marks."""
+    return "EXECUTE IMMEDIATE '" + operation.replace("'", "''") + "' USING " + _values(params)
+
+
+def _values(params: Sequence[Any]) -> str:
+    """``params`` as SQL literals, as the official client writes them."""
     try:
-        values = ",".join(_RENDERER._format_prepared_param(p) for p in params)
+        return ",".join(_RENDERER._format_prepared_param(p) for p in params)
     except trino.exceptions.NotSupportedError as exc:
         raise errors.NotSupportedError(str(exc)) from None
-    return "EXECUTE IMMEDIATE '" + operation.replace("'", "''") + "' USING " + values
 
 
 class Cursor:
@@ -63,6 +73,9 @@ class Cursor:
         self._stats_callback = stats_callback
         self._execution: Execution | None = None
         self._closed = False
+        #: The statement prepared for parameters without EXECUTE IMMEDIATE (PrestoDB):
+        #: (name, operation), kept while its execution may still be resubmitted.
+        self._prepared: tuple[str, str] | None = None
         #: Rows ``fetchmany()`` returns when no size is given.
         self.arraysize: int = connection.arraysize
 
@@ -166,7 +179,9 @@ class Cursor:
         if self._execution is not None:
             self._execution.close()
             self._execution = None
-        sql = render_parameters(operation, params) if params else operation
+        if not params:
+            self._deallocate()
+        sql = self._bind(operation, params) if params else operation
         execution = self._connection._execution(sql, operation, idempotent)
         self._execution = execution
         execution.on_stats = self._stats_callback
@@ -299,6 +314,31 @@ class Cursor:
         self._closed = True
         if self._execution is not None:
             self._execution.close()
+        self._deallocate()
+
+    def _bind(self, operation: str, params: Sequence[Any]) -> str:
+        """The statement that runs ``operation`` with ``params``: ``EXECUTE IMMEDIATE``,
+        or on PrestoDB, which has none, ``EXECUTE name USING`` a statement prepared with
+        ``PREPARE`` (reused while the operation stays the same, as in ``executemany``).
+
+        The prepared statement travels in the session's prepared-statement header, so an
+        attempt resubmitted to another coordinator carries it too.
+        """
+        values = _values(params)
+        if self._connection.dialect.execute_immediate:
+            self._deallocate()
+            return render_parameters(operation, params)
+        if self._prepared is None or self._prepared[1] != operation:
+            self._deallocate()
+            name = "st_" + uuid.uuid4().hex
+            self._run(f"PREPARE {name} FROM {operation}")
+            self._prepared = (name, operation)
+        return f"EXECUTE {self._prepared[0]} USING {values}"
+
+    def _deallocate(self) -> None:
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None:
+            self._connection._forget_prepared(prepared[0])
 
     def __enter__(self) -> Cursor:
         return self

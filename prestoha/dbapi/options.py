@@ -31,6 +31,7 @@ from prestoha.dbapi._wire import (
 from prestoha.discovery import parse_hosts, parse_tls
 from prestoha.errors import ConfigurationError, InsecureCredentialsError, without_userinfo
 from prestoha.execution import DEFAULT_PREFETCH, PrefetchLimit, ResumeMode
+from prestoha.protocol import PROTOCOLS
 from prestoha.retry import RetryPolicy
 from prestoha.routing import HedgePolicy, RoutingMode, RoutingPolicy
 from prestoha.statements import UNKNOWN_FUNCTIONS
@@ -107,6 +108,8 @@ class Options:
     hedge: HedgePolicy | None
     routing: RoutingPolicy
     probe_interval: float | None
+    #: ``"trino"``, ``"presto"`` (PrestoDB) or ``"auto"`` (found out per cluster).
+    protocol: str = "auto"
 
     def credentials_option(self) -> str | None:
         """The option that sends credentials to the coordinators, if any."""
@@ -179,6 +182,14 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         )
 
     encoding = _encoding(opts.get("encoding"))
+    protocol = opts.get("protocol", "auto")
+    _choice("protocol", protocol, PROTOCOLS)
+    if protocol == "presto" and encoding is not None:
+        raise ConfigurationError(
+            "encoding",
+            "PrestoDB has no spooling protocol (protocol='presto')",
+            "no encoding, or protocol='trino' or 'auto'",
+        )
     tls = [opts.get(n) or None for n in ("zk_ca", "zk_cert", "zk_key")]
     zk_tls = parse_tls(opts.get("zk_tls"), *tls) is not None
 
@@ -228,6 +239,7 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         hedge=_hedge(opts.get("hedge")),
         routing=_routing(opts.get("routing")),
         probe_interval=_probe_interval(opts),
+        protocol=protocol,
     )
 
 

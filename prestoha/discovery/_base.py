@@ -21,6 +21,9 @@ class Member:
     registered_at: str = ""
     zone: str | None = None
     weight: int = 100
+    #: The client protocol the coordinator speaks, ``"trino"`` or ``"presto"`` (PrestoDB),
+    #: as its agent found out; None in records of older agents.
+    protocol: str | None = None
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,8 @@ def encode_member(member: Member) -> bytes:
         "zone": member.zone,
         "weight": member.weight,
     }
+    if member.protocol is not None:
+        record["protocol"] = member.protocol
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -209,6 +211,7 @@ def decode_member(data: bytes | None, *, node_id: str | None = None) -> Member:
         registered_at=_opt_str(record, "registered_at", ""),
         zone=_zone(record),
         weight=_weight(record),
+        protocol=_protocol(record),
     )
     if node_id is not None and member.node_id != node_id:
         raise RecordError(f"record names node {member.node_id!r} but sits under {node_id!r}")
@@ -307,6 +310,18 @@ def _zone(record: dict[str, Any]) -> str | None:
     if not value.isprintable():
         raise RecordError("'zone' must not contain control or format characters")
     return value
+
+
+#: The values of a member record's optional ``protocol`` (added without a version bump:
+#: older readers ignore it, and a record without it reads as None).
+_PROTOCOLS = ("trino", "presto")
+
+
+def _protocol(record: dict[str, Any]) -> str | None:
+    value = record.get("protocol")
+    # A protocol a later agent may name and this reader does not know reads as unknown,
+    # so the client finds it out itself rather than skipping the member.
+    return value if value in _PROTOCOLS else None
 
 
 def _weight(record: dict[str, Any]) -> int:

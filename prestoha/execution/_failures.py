@@ -84,7 +84,8 @@ class Failure:
     error_name: str | None = None
 
 
-#: Errors by which a cluster says "not now" rather than "this query is wrong".
+#: Errors by which a cluster says "not now" rather than "this query is wrong" (so does a
+#: PrestoDB error marked ``retriable`` that is not a ``USER_ERROR``).
 NOT_NOW_ERRORS = frozenset(
     {
         "SERVER_STARTING_UP",
@@ -194,7 +195,7 @@ def _classify_status(status: int, body: str, phase: Phase) -> Failure:
 def _classify_query_error(exc: trino.exceptions.TrinoQueryError, phase: Phase) -> Failure:
     name = exc.error_name or "UNKNOWN"
     reason = f"{name}: {_one_line(exc.message)}"
-    if name in NOT_NOW_ERRORS and exc.error_type != "USER_ERROR":
+    if (name in NOT_NOW_ERRORS or _retriable(exc)) and exc.error_type != "USER_ERROR":
         return Failure(
             FailureKind.NOT_NOW,
             phase,
@@ -203,6 +204,14 @@ def _classify_query_error(exc: trino.exceptions.TrinoQueryError, phase: Phase) -
             error_name=name,
         )
     return Failure(FailureKind.QUERY_FAILED, phase, reason, error=query_error(exc))
+
+
+def _retriable(exc: trino.exceptions.TrinoQueryError) -> bool:
+    """PrestoDB marks an error its own server-side retry may retry
+    (``com.facebook.presto.client.QueryError.isRetriable``, ``"retriable": true``): the
+    cluster failed it, not the query. Trino's errors have no such field."""
+    error = getattr(exc, "_error", None)
+    return isinstance(error, dict) and error.get("retriable") is True
 
 
 def query_error(exc: trino.exceptions.TrinoQueryError) -> errors.Error:

@@ -1,4 +1,5 @@
-"""The HTTP transport: the Trino client protocol over requests, one try per request.
+"""The HTTP transport: the Trino (or PrestoDB) client protocol over requests, one try per
+request.
 
 It speaks through the official client's ``TrinoRequest`` (authentication, the headers of
 the client session) with ``max_attempts=1``: prestoha owns every retry. Every failure is
@@ -10,20 +11,25 @@ from __future__ import annotations
 
 import errno
 import http.client
+import logging
 import socket
 import ssl
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import trino.client
 import trino.exceptions
 
+from prestoha import events
 from prestoha.execution._origin import Origin
 from prestoha.execution._transport import Answer, Cause, TransportError
-from prestoha.protocol import read_status, session_headers
+from prestoha.protocol import TRINO, Dialect, read_status, session_headers
 
-__all__ = ["HttpTransport", "cause_of", "new_http_session"]
+log = logging.getLogger("prestoha.execution")
+
+__all__ = ["HttpTransport", "cause_of", "new_http_session", "server_retry_of"]
 
 
 class _DefaultHeadersOnly(requests.Session):
@@ -42,6 +48,23 @@ class _DefaultHeadersOnly(requests.Session):
     @headers.setter
     def headers(self, value: Any) -> None:
         pass
+
+
+class _DialectRequest(trino.client.TrinoRequest):
+    """The official client's request, its headers written in the coordinator's dialect
+    (``X-Presto-*`` for PrestoDB, see :class:`~prestoha.protocol.Dialect`)."""
+
+    def __init__(self, *args: Any, dialect: Dialect, **kwargs: Any) -> None:
+        self._dialect = dialect  # before the base class reads http_headers
+        super().__init__(*args, **kwargs)
+
+    @property
+    def http_headers(self) -> Any:
+        return self._dialect.request_headers(super().http_headers)
+
+    def post(self, sql: str, additional_http_headers: dict[str, Any] | None = None) -> Any:
+        extra = self._dialect.request_headers(additional_http_headers or {})
+        return super().post(sql, dict(extra))
 
 
 def new_http_session(verify: bool | str) -> requests.Session:
@@ -66,10 +89,13 @@ class HttpTransport:
         connect_timeout: float,
         read_timeout: float,
         next_uri_hosts: Iterable[str] = (),
+        dialect: Dialect = TRINO,
     ) -> None:
         self._host = host
+        self._node = f"{scheme}://{host}:{port}"
         self._origin = Origin(scheme, host, port, next_uri_hosts)
-        self._request = trino.client.TrinoRequest(
+        self._request = _DialectRequest(
+            dialect=dialect,
             host=host,
             port=port,
             client_session=client_session,
@@ -85,7 +111,11 @@ class HttpTransport:
 
     def fetch(self, uri: str) -> Answer:
         self._origin.check(uri)
-        return self._answer(lambda: self._request.get(uri))
+        answer = self._answer(lambda: self._request.get(uri))
+        retried = server_retry_of(uri)
+        if retried is not None:
+            _record_server_retry(self._node, retried, answer.status.get("id"))
+        return answer
 
     def cancel(self, uri: str) -> None:
         self._origin.check(uri)
@@ -156,6 +186,28 @@ class HttpTransport:
                 raise TransportError(Cause.MALFORMED, _one_line(str(exc))) from exc
             raise TransportError(Cause.NO_STATUS, "the coordinator answered no status")
         return Answer(status, _headers_of(response), len(body))
+
+
+#: PrestoDB's server-side retry: a failed query's last page carries no error and points
+#: here, and this URI answers with a new query (a new id and slug) running the same SQL
+#: (``com.facebook.presto.server.protocol.Query.getNextResultWithRetry``,
+#: ``QueuedStatementResource.retryFailedQuery``).
+_SERVER_RETRY_PATH = "/v1/statement/queued/retry/"
+
+
+def server_retry_of(uri: str) -> str | None:
+    """The id of the query a PrestoDB coordinator retries at ``uri``, else None."""
+    path = urlsplit(uri).path
+    if not path.startswith(_SERVER_RETRY_PATH):
+        return None
+    return path[len(_SERVER_RETRY_PATH) :].split("/", 1)[0] or None
+
+
+def _record_server_retry(node: str, old_id: str, new_id: object) -> None:
+    # Not a failure: the coordinator runs the statement again by itself, before any row
+    # was produced (PrestoDB retries only then), and the attempt follows it.
+    log.info("%s retried query %s on its own as %s", node, old_id, new_id)
+    events.emit("server_retry", node=node, query_id=old_id, new_query_id=new_id)
 
 
 def _headers_of(response: requests.Response) -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-"""The wire: what the Trino client protocol says and how prestoha reads it.
+"""The wire: what the Trino (and PrestoDB) client protocol says and how prestoha reads it.
 
 Owns the session that travels in headers (:class:`LogicalSession`), the headers by which a
 coordinator changes it, and the decoding of a ``/v1/statement`` answer into a :class:`Page`
@@ -8,18 +8,32 @@ of Python rows. It knows nothing of coordinators, retries or threads: the execut
 
 from __future__ import annotations
 
+from prestoha.protocol._dialect import (
+    PRESTO,
+    PROTOCOLS,
+    TRINO,
+    Dialect,
+    dialect,
+    protocol_of_version,
+)
 from prestoha.protocol._headers import SESSION_HEADER_SUFFIXES, session_headers
 from prestoha.protocol._pages import Page, RowDecoder, estimated_size, loads, read_status
 from prestoha.protocol._session import LogicalSession, SessionState
 
 __all__ = [
+    "PRESTO",
+    "PROTOCOLS",
+    "TRINO",
+    "Dialect",
     "SESSION_HEADER_SUFFIXES",
     "LogicalSession",
     "Page",
     "RowDecoder",
     "SessionState",
     "estimated_size",
+    "dialect",
     "loads",
+    "protocol_of_version",
     "read_status",
     "session_headers",
 ]

@@ -21,6 +21,11 @@ SESSION_HEADER_SUFFIXES = frozenset(
         "clear-transaction-id",
         "set-authorization-user",
         "reset-authorization-user",
+        # PrestoDB's temporary functions (QueryResourceUtil.toResponse); the Java text of
+        # the added one could not be read, a PHP client of PrestoDB spells it plural.
+        "added-session-function",
+        "added-session-functions",
+        "removed-session-function",
     }
 )
 

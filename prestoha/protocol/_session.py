@@ -36,13 +36,17 @@ _ROLE_RE = re.compile(r"^ROLE\{(.*)\}$", re.S)
 _CREDENTIAL_KEY_RE = re.compile(r"^\S[^\s=]*$")
 # Headers the trino client sets itself; it refuses to send a request that overrides them.
 _RESERVED_HEADERS = frozenset(
-    f"x-trino-{name}"
+    f"x-{family}-{name}"
+    for family in ("trino", "presto")
     for name in (
         "catalog", "schema", "source", "user", "original-user", "time-zone", "session",
         "query-data-encoding", "client-capabilities", "role", "client-tags",
-        "prepared-statement", "transaction-id", "extra-credential",
+        "prepared-statement", "transaction-id", "extra-credential", "session-function",
     )
 ) | {"user-agent"}  # fmt: skip
+# PrestoDB's temporary functions travel in this header (renamed by the dialect); Trino
+# has no such header and ignores it.
+_SESSION_FUNCTION_HEADER = "X-Trino-Session-Function"
 _NO_TRANSACTION = "NONE"
 
 
@@ -108,6 +112,9 @@ class LogicalSession:
     encoding: str | list[str] | None = None
     transaction_id: str | None = None
     pinned_node: str | None = None
+    #: PrestoDB's temporary functions (``CREATE TEMPORARY FUNCTION``): the decoded
+    #: function id to the ``urlenc(id)=urlenc(function)`` item the server sent.
+    session_functions: dict[str, str] = field(default_factory=dict)
     _lock: threading.RLock = field(
         default_factory=threading.RLock, init=False, compare=False, repr=False
     )
@@ -203,6 +210,7 @@ class LogicalSession:
                 encoding=list(self.encoding) if isinstance(self.encoding, list) else self.encoding,
                 transaction_id=self.transaction_id,
                 pinned_node=self.pinned_node,
+                session_functions=dict(self.session_functions),
             )
 
     def __copy__(self) -> LogicalSession:
@@ -222,10 +230,12 @@ class LogicalSession:
         """A fresh ``trino.client.ClientSession`` carrying this state, for one attempt."""
         with self._lock:
             headers = dict(self.headers)
+            functions = ",".join(self.session_functions.values()) or None
             for name, value in (
                 ("X-Trino-Path", self.path),
                 ("X-Trino-Client-Info", self.client_info),
                 ("X-Trino-Trace-Token", self.trace_token),
+                (_SESSION_FUNCTION_HEADER, functions),
             ):
                 for key in [k for k in headers if k.lower() == name.lower()]:
                     del headers[key]
@@ -258,10 +268,11 @@ class LogicalSession:
 
         Understands ``Set-Catalog``, ``Set-Schema``, ``Set-Path``, ``Set-Session``,
         ``Clear-Session``, ``Set-Role``, ``Added-Prepare``, ``Deallocated-Prepare``,
-        ``Set-``/``Reset-Authorization-User``, ``Started-Transaction-Id`` and
-        ``Clear-Transaction-Id``, with the ``X-Trino-`` or the ``X-Presto-`` prefix, in
-        any case. A started transaction is pinned to ``node``. Malformed items are skipped.
-        Returns the names of the fields that changed.
+        ``Set-``/``Reset-Authorization-User``, ``Started-Transaction-Id``,
+        ``Clear-Transaction-Id`` and PrestoDB's ``Added-``/``Removed-Session-Function``,
+        with the ``X-Trino-`` or the ``X-Presto-`` prefix, in any case. A started
+        transaction is pinned to ``node``. Malformed items are skipped. Returns the names
+        of the fields that changed.
         """
         found: dict[str, str] = {}
         for key, value in headers.items():
@@ -311,6 +322,15 @@ class LogicalSession:
             if self.prepared.get(unquote_plus(key)) != value:
                 self.prepared[unquote_plus(key)] = value
                 changed.add("prepared")
+        for name in _items(found.get("removed-session-function")):
+            if self.session_functions.pop(unquote_plus(name), None) is not None:
+                changed.add("session_functions")
+        for header in ("added-session-function", "added-session-functions"):
+            for item in _items(found.get(header)):
+                key, sep, _ = item.partition("=")
+                if sep and self.session_functions.get(unquote_plus(key)) != item:
+                    self.session_functions[unquote_plus(key)] = item
+                    changed.add("session_functions")
         started = found.get("started-transaction-id", "").strip()
         if started and started.upper() != _NO_TRANSACTION:
             assign("transaction_id", started)
