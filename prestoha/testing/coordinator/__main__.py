@@ -123,22 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             print(f"error: --engine-factory {args.engine_factory}: {exc}", file=sys.stderr)
             return 2
-    coordinator = Coordinator(
-        node_id=args.node_id,
-        port=args.port,
-        host=args.host,
-        lake_dir=args.lake,
-        journal=args.journal,
-        admin=args.admin,
-        flavor=args.flavor,
-        environment=args.environment,
-        version=args.version,
-        client_timeout=args.client_timeout,
-        purge_after=args.purge_after,
-        engine=engine,
-        spooling=args.spooling,
-        spooling_config=spooling_config,
-    )
+    try:
+        coordinator = _coordinator(args, engine, spooling_config)
+    except ImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -159,6 +148,26 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         coordinator.stop()
     return 0
+
+
+def _coordinator(args: Any, engine: Any, spooling_config: SpoolingConfig) -> Coordinator:
+    """The coordinator; ImportError (one line) when DuckDB or an extension wheel is missing."""
+    return Coordinator(
+        node_id=args.node_id,
+        port=args.port,
+        host=args.host,
+        lake_dir=args.lake,
+        journal=args.journal,
+        admin=args.admin,
+        flavor=args.flavor,
+        environment=args.environment,
+        version=args.version,
+        client_timeout=args.client_timeout,
+        purge_after=args.purge_after,
+        engine=engine,
+        spooling=args.spooling,
+        spooling_config=spooling_config,
+    )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,8 @@ def test_tpch_tiny_has_trino_row_counts_and_types(engine: Engine) -> None:
     assert result.columns[0].type == "bigint"
     for table, expected in [("nation", 25), ("region", 5), ("customer", 1500), ("part", 2000)]:
         assert run(engine, f"SELECT count(*) FROM tpch.tiny.{table}")[1] == [[expected]]
-    lines = run(engine, "SELECT count(*) FROM lineitem")[1][0][0]
-    assert 55000 < lines < 65000
+    # dbgen at scale factor 0.01, as Trino's tpch.tiny (row counts: tests/unit/emulator/test_tpc.py)
+    assert run(engine, "SELECT count(*) FROM lineitem")[1] == [[60175]]
     result, rows = run(
         engine, "SELECT orderkey, totalprice, orderdate, comment FROM orders LIMIT 1"
     )
@@ -74,12 +74,23 @@ def test_tpch_is_deterministic_across_engines(engine: Engine) -> None:
         other.close()
 
 
-def test_tpch_sf1_is_streamed(engine: Engine) -> None:
-    result = engine.execute("SELECT * FROM tpch.sf1.lineitem", session(), query_id="q")
-    first = [next(result.rows) for _ in range(10)]
-    result.close()
-    assert len(first) == 10 and len(first[0]) == 16
-    assert run(engine, "SELECT count(*) FROM tpch.sf1.orders")[1] == [[1500000]]
+def test_tpch_generates_a_scale_on_first_use_only(tmp_path: Any) -> None:
+    # sf1 takes seconds to generate: only tiny is read here, sf1 must stay ungenerated.
+    lake = Engine(node_id="lazy", lake_dir=str(tmp_path))
+    try:
+        assert not list(tmp_path.glob(".generated/*/tpch/sf*"))
+        assert run(lake, "SELECT count(*) FROM tpch.tiny.region")[1] == [[5]]
+        assert [p.name for p in tmp_path.glob(".generated/*/tpch/sf*")] == ["sf0.01"]
+        assert ["information_schema"] in run(lake, "SHOW SCHEMAS FROM lake")[1]
+        assert not any(".generated" in s[0] for s in run(lake, "SHOW SCHEMAS FROM lake")[1])
+        err = fails(lake, "SELECT count(*) FROM tpch.sf100.region")
+        assert (err.error_name, err.message) == (
+            "NOT_SUPPORTED",
+            "The emulator generates tpch data up to scale factor 1 (schemas tiny and sf1), not 100",
+        )
+        assert [p.name for p in tmp_path.glob(".generated/*/tpch/sf*")] == ["sf0.01"]
+    finally:
+        lake.close()
 
 
 def test_memory_tables_round_trip(engine: Engine) -> None:
@@ -283,10 +294,13 @@ def test_metadata_tables_and_show(engine: Engine) -> None:
     assert run(engine, 'SELECT "table_cat" FROM "system"."jdbc"."catalogs"')[1] == [
         ["memory"],
         ["system"],
+        ["tpcds"],
         ["tpch"],
     ]
-    assert run(engine, "SHOW CATALOGS LIKE 't%'")[1] == [["tpch"]]
-    assert run(engine, "SHOW SCHEMAS FROM tpch")[1] == [["information_schema"], ["sf1"], ["tiny"]]
+    assert run(engine, "SHOW CATALOGS LIKE 't%'")[1] == [["tpcds"], ["tpch"]]
+    # TpchMetadata.SCHEMA_NAMES, sorted by SHOW SCHEMAS
+    schemas = "information_schema tiny sf1 sf100 sf300 sf1000 sf3000 sf10000 sf30000 sf100000"
+    assert run(engine, "SHOW SCHEMAS FROM tpch")[1] == [[s] for s in sorted(schemas.split())]
     assert ["orders"] in run(engine, "SHOW TABLES")[1]
     _, rows = run(
         engine,
@@ -294,9 +308,10 @@ def test_metadata_tables_and_show(engine: Engine) -> None:
         "WHERE table_schema = 'tiny' AND table_name = 'region' ORDER BY ordinal_position",
     )
     assert rows == [
-        ["regionkey", "bigint", "YES"],
-        ["name", "varchar(25)", "YES"],
-        ["comment", "varchar(152)", "YES"],
+        # TpchMetadata.getTableMetadata: setNullable(false)
+        ["regionkey", "bigint", "NO"],
+        ["name", "varchar(25)", "NO"],
+        ["comment", "varchar(152)", "NO"],
     ]
     assert run(engine, "SELECT version()")[1] == [["475"]]
     assert run(engine, "SELECT node_id, coordinator FROM system.runtime.nodes")[1] == [

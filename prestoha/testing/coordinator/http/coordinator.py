@@ -27,27 +27,30 @@ __all__ = ["Coordinator"]
 log = logging.getLogger("prestoha.testing.coordinator.http.coordinator")
 
 
-def _load_engine_module() -> Any:
-    # Imported when a coordinator starts, not with this module: the engine needs DuckDB.
+_INSTALL_HINT = "pip install 'prestoha[testing]'"
+
+
+def _load_engine_module(required: bool) -> Any:
+    """The SQL engine's package, imported on demand: it needs DuckDB and its extension wheels.
+
+    ``required`` (no engine given): a missing dependency raises ImportError with one line that
+    says how to install it, so the coordinator refuses to start instead of failing each query.
+    """
     try:
         from .. import sql
+        from ..sql.extensions import require_extensions
+
+        if required:
+            require_extensions()
     except ImportError as exc:
-        log.warning("SQL engine unavailable (%s); every query will fail", exc)
-        return None
+        if required:
+            if _INSTALL_HINT in str(exc):
+                raise ImportError(str(exc)) from None
+            raise ImportError(
+                f"the emulated coordinator needs DuckDB ({exc}): {_INSTALL_HINT}"
+            ) from None
+        return None  # a caller's engine: sessions stay parsed headers
     return sql
-
-
-class _NoEngine:
-    """Stand-in used only when the SQL engine cannot be imported."""
-
-    def is_read_only(self, sql: str, session: Any) -> bool:
-        return False
-
-    def execute(self, sql: str, session: Any, *, query_id: str) -> Any:
-        raise RuntimeError("the emulator's SQL engine is not available")
-
-    def close(self) -> None:
-        return None
 
 
 class Coordinator:
@@ -94,6 +97,8 @@ class Coordinator:
         self.purge_after = purge_after
         self.faults = Faults(spooling=spooling)
         self.spooling_config = spooling_config or SpoolingConfig()
+        if engine is None:
+            _load_engine_module(required=True)
         self._engine_arg = engine
         self._engine: EngineLike | None = None
         self._server: EmulatorServer | None = None
@@ -117,7 +122,7 @@ class Coordinator:
     _routes: Routes | None = None
 
     def _build_engine(self) -> tuple[EngineLike, Any]:
-        module = _load_engine_module()
+        module = _load_engine_module(required=self._engine_arg is None)
         make_session: Any = lambda parsed: parsed  # noqa: E731
         if module is not None and hasattr(module, "SessionContext"):
             context = module.SessionContext
@@ -127,8 +132,6 @@ class Coordinator:
 
         if self._engine_arg is not None:
             return self._engine_arg, make_session
-        if module is None:
-            return _NoEngine(), make_session
         engine = module.Engine(
             node_id=self.node_id,
             lake_dir=self.lake_dir,

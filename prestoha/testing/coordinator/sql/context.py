@@ -108,7 +108,7 @@ class Context:
 
     def schema_exists(self, catalog: str, schema: str) -> bool:
         """Whether ``catalog.schema`` exists (the catalog must exist)."""
-        return schema in self.schemas(catalog)
+        return schema in self.schemas(catalog) or self.catalog(catalog).has_schema(schema)
 
     def require_schema(self, catalog: str, schema: str, node: Any = None) -> Catalog:
         """The catalog, after checking both it and the schema exist."""

@@ -67,6 +67,10 @@ class Catalog:
         """Schema names, without ``information_schema`` (the engine adds it)."""
         return []
 
+    def has_schema(self, schema: str) -> bool:
+        """Whether an unlisted schema exists (``tpch.sf10`` does, as in Trino)."""
+        return False
+
     def tables(self, cur: Any, schema: str) -> list[TableInfo]:
         """Tables and views of ``schema`` (which exists)."""
         return []
