@@ -46,7 +46,7 @@ def main() -> None:
         cur.execute("SELECT no_such_column FROM nation")
         cur.fetchall()
     except TrinoUserError as err:
-        print(f"refused: {err.error_name} at line {err.error_location[0]}")
+        print(f"refused: {err.error_type} {err.error_name}: {err.message}")
     conn.close()
 
 
