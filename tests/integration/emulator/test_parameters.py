@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import trino.dbapi
+from roundtrip import wire
 
 import prestoha
 from prestoha.testing.coordinator import Coordinator
@@ -207,13 +208,25 @@ def test_a_wrong_number_of_parameters_fails_as_in_trino(cursor: Any) -> None:
     assert "Incorrect number of parameters: expected 2 but found 1" in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trino.dbapi renders timezone(timedelta(hours=5, minutes=30)) as the zone "
-    "'UTC+05:30', which Trino's TimeZoneKey reads as the offset +05:30; the emulator's "
-    "timestamp-with-zone literal parsing reads it differently (temporal rendering, not binding)",
-)
+# trino.dbapi renders a fixed offset as the zone "UTC+05:30" (tzinfo.tzname), which Trino's
+# io.trino.spi.type.TimeZoneKey normalizes to the offset +05:30.
 def test_a_fixed_offset_named_utc_plus_comes_back_at_that_instant(cursor: Any) -> None:
     value = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=5, minutes=30)))
     cursor.execute("SELECT ?", [value])
     assert cursor.fetchall()[0][0] == value
+
+
+# Dates Python cannot hold, bound as literals: the wire text is java.time.LocalDate.toString()
+# (io.trino.spi.type.SqlDate): a "+" beyond year 9999, astronomical years before year 1.
+FAR_DATES = [
+    ("DATE '10000-01-01'", "+10000-01-01"),
+    ("DATE '0001-01-01'", "0001-01-01"),
+]
+
+
+@pytest.mark.parametrize(("literal", "text"), FAR_DATES)
+def test_a_date_beyond_python_goes_out_as_trino_writes_it(
+    coordinator: Coordinator, literal: str, text: str
+) -> None:
+    columns, rows = wire(coordinator.uri, f"EXECUTE IMMEDIATE 'SELECT ?' USING {literal}")
+    assert (columns[0]["type"], rows) == ("date", [[text]])

@@ -257,7 +257,8 @@ def test_describe_output_as_the_client_runs_it(engine: Engine) -> None:
     ]
     assert rows == [
         ["orderkey", "tpch", "tiny", "orders", "bigint", 8, False],
-        ["p", "", "", "", "double", 8, True],
+        # An aliased column reference keeps its origin table (DescribeOutputRewrite).
+        ["p", "tpch", "tiny", "orders", "double", 8, True],
     ]
     _, rows = run(engine, "DESCRIBE INPUT d", sess)
     assert rows == [[0, "unknown"]]

@@ -334,7 +334,8 @@ def describe_output(ctx: Context, sql: str) -> StatementResult:
         return _output_rows(ctx, [])
     select = tree if isinstance(tree, exp.Select) else None
     aliased = [isinstance(e, exp.Alias) for e in select.expressions] if select else []
-    plain = [isinstance(e, exp.Column) for e in select.expressions] if select else []
+    # A column reference keeps its origin table even when aliased (Trino's Field.originTable).
+    plain = [isinstance(e.unalias(), exp.Column) for e in select.expressions] if select else []
     _, outputs, translation = execute_query(ctx, tree)
     source = translation.tables[0] if len(translation.tables) == 1 else None
     rows = []
