@@ -8,6 +8,7 @@ transactions, and ``auto`` finding the protocol from ``/v1/info``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -28,7 +29,7 @@ def coordinator() -> Iterator[Coordinator]:
         yield c
 
 
-def connect(c: Coordinator, **options: object) -> prestoha.Connection:
+def connect(c: Coordinator, **options: Any) -> prestoha.Connection:
     return prestoha.connect(hosts=[c.uri], user="ana", catalog="memory", **options)
 
 
