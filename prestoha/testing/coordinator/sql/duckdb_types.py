@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from prestoha.testing.coordinator.sql.types import TrinoType
 
-__all__ = ["from_duckdb", "is_mapped", "to_duckdb"]
+__all__ = ["from_duckdb", "from_duckdb_text", "is_mapped", "to_duckdb"]
 
 _TO_DUCK = {
     "boolean": "BOOLEAN",
@@ -29,6 +30,11 @@ _TO_DUCK = {
     "timestamp with time zone": "TIMESTAMPTZ",
     "interval day to second": "INTERVAL",
     "interval year to month": "INTERVAL",
+    "HyperLogLog": "BLOB",
+    "P4HyperLogLog": "BLOB",
+    "SetDigest": "BLOB",
+    "tdigest": "BLOB",
+    "qdigest": "BLOB",
 }
 
 
@@ -114,3 +120,77 @@ def from_duckdb(duck_type: Any) -> TrinoType:
             kids_t.append(from_duckdb(child))
         return TrinoType("row", (), tuple(kids_t), tuple(names))
     return _FROM_DUCK_SIMPLE.get(type_id, TrinoType("varchar"))
+
+
+_TYPE_TOKEN = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)|(\d+)|([(),\[\]]))')
+_TYPE_WORDS = {"timestamp", "time", "double"}  # first words of multi-word DuckDB type names
+
+
+def from_duckdb_text(text: str) -> TrinoType:
+    """The Trino type for DuckDB's ``typeof()`` text (``INTEGER[]``, ``STRUCT(INTEGER, a JSON)``).
+
+    Unnamed structs have no ``DuckDBPyType`` spelling, so the text is read here.
+    """
+    tokens: list[tuple[str, str]] = []
+    for m in _TYPE_TOKEN.finditer(text):
+        quoted, word, number, punct = m.groups()
+        if quoted is not None:
+            tokens.append(("q", quoted.replace('""', '"')))
+        elif word is not None:
+            tokens.append(("w", word.lower()))
+        elif number is not None:
+            tokens.append(("n", number))
+        else:
+            tokens.append(("p", punct))
+    result, _ = _read_duck(tokens, 0)
+    return result
+
+
+def _read_duck(tokens: list[tuple[str, str]], i: int) -> tuple[TrinoType, int]:
+    kind, value = tokens[i]
+    if kind == "q" and value == "NULL":
+        t, i = TrinoType("unknown"), i + 1
+    else:
+        words = []
+        while i < len(tokens) and tokens[i][0] == "w":
+            words.append(tokens[i][1])
+            i += 1
+        name = " ".join(words)
+        args: list[TrinoType] = []
+        names: list[str | None] = []
+        numbers: list[int] = []
+        if i < len(tokens) and tokens[i] == ("p", "("):
+            i += 1
+            while tokens[i] != ("p", ")"):
+                if tokens[i][0] == "n":
+                    numbers.append(int(tokens[i][1]))
+                    i += 1
+                else:
+                    field: str | None = None
+                    nxt = tokens[i + 1] if i + 1 < len(tokens) else ("p", ")")
+                    named = (tokens[i][0] == "q" and nxt[0] != "p") or (
+                        tokens[i][0] == "w" and nxt[0] == "w" and tokens[i][1] not in _TYPE_WORDS
+                    )
+                    if name == "struct" and named:
+                        field = tokens[i][1]
+                        i += 1
+                    child, i = _read_duck(tokens, i)
+                    args.append(child)
+                    names.append(field)
+                if tokens[i] == ("p", ","):
+                    i += 1
+            i += 1
+        if name == "decimal":
+            t = TrinoType("decimal", (numbers[0], numbers[1]) if numbers else (18, 3))
+        elif name == "struct":
+            t = TrinoType("row", (), tuple(args), tuple(names))
+        elif name == "map":
+            t = TrinoType("map", (), tuple(args))
+        elif name == "json":
+            t = TrinoType("json")
+        else:
+            t = _FROM_DUCK_SIMPLE.get(name, TrinoType("varchar"))
+    while i + 1 < len(tokens) and tokens[i] == ("p", "[") and tokens[i + 1] == ("p", "]"):
+        t = TrinoType("array", (), (t,))
+        i += 2
+    return t, i

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
+from prestoha.testing.coordinator.sql.function_types import function_type
 from prestoha.testing.coordinator.sql.types import (
     NULL_LITERAL,
     TrinoType,
@@ -22,7 +23,14 @@ from prestoha.testing.coordinator.sql.types import (
     parse_type,
 )
 
-__all__ = ["Star", "align", "decimal_literal_type", "output_hints"]
+__all__ = [
+    "Star",
+    "align",
+    "decimal_literal_type",
+    "decimal_text_type",
+    "expression_hint",
+    "output_hints",
+]
 
 Named = tuple[str | None, TrinoType | None]
 
@@ -82,13 +90,24 @@ def decimal_literal_type(node: exp.Expression) -> TrinoType | None:
         return None
     if not node.this.is_string or node.to.this != exp.DataType.Type.DECIMAL or node.to.expressions:
         return None
-    m = _DECIMAL_TEXT.match(node.this.this)
+    return decimal_text_type(node.this.this)
+
+
+def decimal_text_type(text: str) -> TrinoType | None:
+    """Type of a decimal's text as io.trino.spi.type.Decimals.parse gives it: leading zeros
+    do not count, so ``0.1`` is ``decimal(1,1)``; ``None`` beyond 38 digits."""
+    m = _DECIMAL_TEXT.match(text.replace("_", ""))
     if m is None or not (m.group(1) or m.group(2)):
         return None
     whole = m.group(1).lstrip("0")
     scale = len(m.group(2) or "")
     precision = max(len(whole) + scale, 1)
     return TrinoType("decimal", (precision, scale)) if precision <= 38 else None
+
+
+def expression_hint(node: exp.Expression) -> TrinoType | None:
+    """The Trino type of an expression as far as its text tells (no table columns)."""
+    return _Finder({}, {}).hint(node, {})
 
 
 def _literal_type(node: exp.Expression) -> TrinoType | None:
@@ -256,6 +275,8 @@ class _Finder:
         if isinstance(node, exp.Array) and node.expressions:
             elements = [self.hint(e, sources) for e in node.expressions]
             return TrinoType("array", (), (_common(elements),))
+        if (called := function_type(node, lambda e: self.hint(e, sources))) is not None:
+            return called
         return _literal_type(node)
 
 

@@ -16,14 +16,17 @@ from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.trino import Trino
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
+from prestoha.testing.coordinator.sql import scalars
 from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
 from prestoha.testing.coordinator.sql.errors import QueryError, user_error
 from prestoha.testing.coordinator.sql.functions import rewrite
 from prestoha.testing.coordinator.sql.inference import Item, decimal_literal_type, output_hints
 from prestoha.testing.coordinator.sql.sandbox import check_functions, check_statement_head
+from prestoha.testing.coordinator.sql.type_fixes import fix_node
 
 __all__ = [
     "ANON_PREFIX",
@@ -79,6 +82,14 @@ class Translation:
     hints: list[Item] = field(default_factory=list)
 
 
+class _TrinoWithSketchTypes(Trino):
+    """Trino's dialect, reading type names sqlglot does not know (``P4HyperLogLog``,
+    ``qdigest(bigint)``, ``SetDigest``) as user-defined types; unknown ones are refused with
+    Trino's ``TYPE_NOT_FOUND`` when translated."""
+
+    SUPPORTS_USER_DEFINED_TYPES = True
+
+
 def parse(sql: str) -> exp.Expression:
     """Parse one Trino statement; a syntax error becomes ``SYNTAX_ERROR`` with its position."""
     text = sql.strip().rstrip(";").strip()
@@ -86,7 +97,7 @@ def parse(sql: str) -> exp.Expression:
         raise user_error("SYNTAX_ERROR", "mismatched input '<EOF>'. Expecting: statement", (1, 1))
     check_statement_head(sql)
     try:
-        statements = sqlglot.parse(text, read="trino")
+        statements = sqlglot.parse(text, read=_TrinoWithSketchTypes)
     except ParseError as err:
         first = err.errors[0] if err.errors else {}
         line = int(first.get("line") or 1)
@@ -208,6 +219,7 @@ def prepare_connection(con: Any) -> None:
         f"CREATE MACRO {DIVISOR_MACRO}(a, b) AS CASE WHEN b = 0 AND typeof(a + b) "
         "NOT IN ('DOUBLE', 'FLOAT') THEN error('Division by zero') ELSE b END"
     )
+    scalars.register(con)
 
 
 def _session_literal(value: str | None) -> exp.Expression:
@@ -217,7 +229,9 @@ def _session_literal(value: str | None) -> exp.Expression:
 def _fix(tree: exp.Expr, session_values: dict[str, str]) -> None:
     """Rewrite the parts whose meaning differs between Trino and DuckDB."""
     for node in list(tree.walk()):
-        if isinstance(node, exp.Struct) and not any(
+        if (typed := fix_node(node)) is not None:
+            node.replace(typed)
+        elif isinstance(node, exp.Struct) and not any(
             isinstance(e, (exp.PropertyEQ, exp.Alias, exp.Slice)) for e in node.expressions
         ):
             # Trino ROW(1, 'a') is an anonymous row; DuckDB's row() makes an unnamed struct.

@@ -42,6 +42,13 @@ _SIMPLE = {
     "interval day to second",
     "interval year to month",
 }
+SKETCHES = {
+    "hyperloglog": "HyperLogLog",
+    "p4hyperloglog": "P4HyperLogLog",
+    "setdigest": "SetDigest",
+}
+"""Sketch types by lower-case name: their ``rawType`` is spelled as Trino spells it
+(io.trino.spi.type.StandardTypes.HYPER_LOG_LOG, P4_HYPER_LOG_LOG; SetDigestType.NAME)."""
 _ALIASES = {"int": "integer", "float": "real", "double precision": "double", "string": "varchar"}
 _DATETIME = {"time", "timestamp", "time with time zone", "timestamp with time zone"}
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -84,8 +91,8 @@ class TrinoType:
                 return b
             head, _, tail = b.partition(" ")
             return f"{head}({self.precision})" + (f" {tail}" if tail else "")
-        if b == "array":
-            return f"array({self.children[0].display(parametric_datetime)})"
+        if b in ("array", "qdigest"):
+            return f"{b}({self.children[0].display(parametric_datetime)})"
         if b == "map":
             k, v = (c.display(parametric_datetime) for c in self.children)
             return f"map({k}, {v})"
@@ -109,7 +116,7 @@ class TrinoType:
             args = [_long(self.params[0]), _long(self.params[1])]
         elif b in _DATETIME:
             args = [_long(self.precision)] if parametric_datetime else []
-        elif b in ("array", "map"):
+        elif b in ("array", "map", "qdigest"):
             args = [
                 {"kind": "TYPE", "value": c.signature(parametric_datetime)} for c in self.children
             ]
@@ -243,6 +250,16 @@ class _Parser:
             return TrinoType("decimal", params[:2])
         if word in ("array", "map", "row"):
             return self.nested(word)
+        if word in SKETCHES:
+            return TrinoType(SKETCHES[word])
+        if word == "tdigest":
+            return TrinoType("tdigest")
+        if word == "qdigest":
+            # qdigest(T) takes the type of its values (io.trino.spi.type.QuantileDigestType).
+            self.expect("(")
+            element = self.parse()
+            self.expect(")")
+            return TrinoType("qdigest", (), (element,))
         if word in _SIMPLE:
             return TrinoType(word)
         raise TypeParseError(f"Unknown type: {self.text}")
@@ -297,6 +314,8 @@ _FAMILY = {
     "interval day to second": "interval",
     "interval year to month": "interval",
 }
+_BINARY = {"HyperLogLog", "P4HyperLogLog", "SetDigest", "tdigest", "qdigest"}
+"""Types DuckDB stores as BLOB: Trino serializes each to bytes and sends them base64."""
 
 
 NULL_LITERAL = TrinoType("unknown")
@@ -312,6 +331,8 @@ def merge(hint: TrinoType | None, actual: TrinoType) -> TrinoType:
         return hint
     if hint.base == "unknown" or actual.base == "unknown":
         return hint if actual.base == "unknown" else actual
+    if hint.base in _BINARY:
+        return hint if actual.base == "varbinary" else actual
     if _FAMILY.get(hint.base, hint.base) != _FAMILY.get(actual.base, actual.base):
         return actual
     if hint.base == "json" and actual.base != "json":

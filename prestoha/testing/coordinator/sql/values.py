@@ -46,8 +46,11 @@ def _double(v: Any) -> Any:
 def _real(v: Any) -> Any:
     if v != v or v in (math.inf, -math.inf):
         return _double(v)
-    # The shortest decimal that reads back as the same float32, as Java's Float.toString does.
-    for digits in range(6, 10):
+    # Trino writes a real with Jackson's writeNumber(float) (io.trino.server.protocol.
+    # JsonEncodingUtils.RealEncoder), i.e. Java's Float.toString: the shortest decimal that reads
+    # back as the same float32 (1.4E-45, not the float64 text of the same bits), with at least
+    # two significant digits in its computerized scientific notation (below 1E-3, from 1E7).
+    for digits in range(1 if 1e-3 <= abs(v) < 1e7 else 2, 10):
         candidate = float(f"{v:.{digits}g}")
         if struct.unpack("f", struct.pack("f", candidate))[0] == v:
             return candidate
@@ -204,6 +207,12 @@ def encoder(t: TrinoType, zone: str = "UTC", parametric_datetime: bool = True) -
         "double": _double,
         "real": _real,
         "varbinary": _varbinary,
+        # Sketches are SqlVarbinary objects, which JsonEncodingUtils writes with writeBinary.
+        "HyperLogLog": _varbinary,
+        "P4HyperLogLog": _varbinary,
+        "SetDigest": _varbinary,
+        "tdigest": _varbinary,
+        "qdigest": _varbinary,
         "date": date.isoformat,
         "uuid": _str,
         "ipaddress": _str,
