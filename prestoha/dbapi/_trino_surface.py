@@ -91,6 +91,6 @@ class TrinoAttributes:
 
     @property
     def legacy_prepared_statements(self) -> bool:
-        """False: prestoha always binds with ``EXECUTE IMMEDIATE`` (``connect()`` refuses
+        """False: prestoha binds with ``EXECUTE IMMEDIATE`` on Trino (``connect()`` refuses
         True; trino's None, "find out", comes to the same on Trino 418 or later)."""
         return False

@@ -392,8 +392,8 @@ def _no_legacy_prepared_statements(opts: Mapping[str, Any]) -> None:
     if _bool(opts, "legacy_prepared_statements", False):
         raise ConfigurationError(
             "legacy_prepared_statements",
-            "True is not supported: prestoha binds parameters with EXECUTE IMMEDIATE "
-            "(Trino 418 or later), which one request carries to any coordinator",
+            "True is not supported: prestoha binds parameters with EXECUTE IMMEDIATE on "
+            "Trino (418 or later), and with a PREPARE the session carries on PrestoDB",
             "None or False",
         )
 
