@@ -108,6 +108,16 @@ CASES: list[tuple[str, str, Any, Any]] = [
     ("cardinality(make_set_digest(x)) FROM (VALUES 'a', 'b') t(x)", "bigint", 2, 2),
     ("value_at_quantile(tdigest_agg(x), 0.5) FROM (VALUES 1E0, 2E0, 3E0) t(x)", "double",
      2.0, 2.0),
+    # Nested: ArrayEncoder/MapEncoder/RowEncoder (map keys as text in the map's order, rows as
+    # arrays); the client maps rows to NamedRowTuple, which also takes repeated names (RowType).
+    ("ARRAY[1, NULL, 3]", "array(integer)", [1, None, 3], [1, None, 3]),
+    ("ARRAY[NULL]", "array(unknown)", [None], [None]),
+    ("MAP(ARRAY['b', 'a'], ARRAY[1, NULL])", "map(varchar(1), integer)", {"b": 1, "a": None},
+     {"b": 1, "a": None}),
+    ("ROW(1, 'a')", "row(integer, varchar(1))", [1, "a"], (1, "a")),
+    ("CAST(ROW(1, 2) AS ROW(x bigint, x bigint))", "row(x bigint, x bigint)", [1, 2], (1, 2)),
+    ("ARRAY[CAST(ROW(REAL '0.1', X'00') AS ROW(r real, b varbinary))]",
+     "array(row(r real, b varbinary))", [[0.1, "AA=="]], [(0.1, b"\x00")]),
 ]  # fmt: skip
 
 SKETCH_TYPES = [
@@ -132,6 +142,8 @@ def uri() -> Iterator[str]:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
         return math.isnan(b)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return tuple(a) == tuple(b)
     return bool(a == b) and type(a) is type(b)
 
 
