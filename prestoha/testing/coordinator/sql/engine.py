@@ -72,6 +72,7 @@ class Engine:
         queries: Callable[[], list[dict[str, Any]]] = list,
         environment: str = "test",
         version: str = "475",
+        generated_dir: str | None = None,
     ) -> None:
         self.node_id = node_id
         self.environment = environment
@@ -94,7 +95,7 @@ class Engine:
         self._con.execute("SET GLOBAL threads = 1")
         if lake_dir is not None:
             lake_dir = os.path.abspath(lake_dir)
-        generated = cache_root(lake_dir)
+        generated = cache_root(generated_dir)
         self.catalogs: dict[str, Catalog] = {
             "memory": MemoryCatalog(self._con),
             "tpch": TpchCatalog(self._con, generated),
@@ -105,7 +106,7 @@ class Engine:
             from prestoha.testing.coordinator.sql.catalogs.lake import LakeCatalog
 
             self.catalogs["lake"] = LakeCatalog(lake_dir)
-        self._seal([str(generated)] if lake_dir is None else [lake_dir])
+        self._seal([str(generated)] if lake_dir is None else [lake_dir, str(generated)])
         self._transactions: dict[str, Any] = {}
         self._last_used: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -116,9 +117,9 @@ class Engine:
 
         Last, once the catalogs are set up: DuckDB refuses to turn external access back on, so
         no statement of a client can read ``/etc/passwd``, install an extension or attach a
-        file. The lake's data files and the cache of generated data (inside the lake when there
-        is one) are read by DuckDB, so their directories stay open (client SQL cannot name files:
-        :mod:`.sandbox` refuses the functions that would).
+        file. The lake's data files and the cache of generated data are read by DuckDB, so
+        their directories stay open (client SQL cannot name files: :mod:`.sandbox` refuses the
+        functions that would).
         """
         self._con.execute("SET allowed_directories = ?", [open_dirs])
         self._con.execute("SET enable_external_access = false")

@@ -62,19 +62,19 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
-def cache_root(lake_dir: str | None) -> Path:
-    """Where generated data is cached: in the lake (hidden from it), else a per-user directory.
+def cache_root(base: str | None = None) -> Path:
+    """Where generated data is cached: ``base``, by default a private per-user directory.
 
-    Shared by every emulator of the machine or lake, so a scale is generated once; the DuckDB
-    version is part of the path since the extensions' output is pinned to it.
+    Shared by every emulator of the user on the machine (test clusters run several processes,
+    each test its own lake), so a scale is generated once; the DuckDB version is part of the
+    path since the extensions' output is pinned to it.
     """
     import duckdb
 
     leaf = f"v{CACHE_FORMAT}-duckdb{duckdb.__version__}"
-    if lake_dir is not None:
-        return _private_dir(Path(lake_dir) / ".generated" / leaf)
-    base = _private_dir(Path(tempfile.gettempdir()) / f"prestoha-generated-{os.getuid()}")
-    return _private_dir(base / leaf)
+    if base is None:
+        base = os.path.join(tempfile.gettempdir(), f"prestoha-generated-{os.getuid()}")
+    return _private_dir(_private_dir(Path(base)) / leaf)
 
 
 def _scan(folder: Path, table: str) -> str:
@@ -94,7 +94,7 @@ class GeneratedCatalog(Catalog):
     def __init__(self, con: Any, root: Path) -> None:
         self.root = root / self.name
         self._con = con
-        con.execute(f'ATTACH \':memory:\' AS "{self.name}"')
+        con.execute(f"ATTACH ':memory:' AS \"{self.name}\"")
         self._columns = {
             table: [ColumnInfo(n, parse_type(t), nullable=self.nullable) for n, t in cols]
             for table, cols in self.raw_columns.items()
