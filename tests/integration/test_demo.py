@@ -106,9 +106,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.mark.parametrize(
     ("script", "expect"),
     [
-        ("dbapi_failover.py", "round 1: 7002 orders, served by http://"),
+        ("dbapi_failover.py", "round 1: 7304 orders, served by http://"),
         ("sqlalchemy_engine.py", "MIDDLE EAST  5"),
-        ("pandas_chunks.py", "59768 rows through SQLAlchemy, 59768 rows through the cursor"),
+        ("pandas_chunks.py", "60175 rows through SQLAlchemy, 60175 rows through the cursor"),
     ],
 )
 def test_the_examples_run_against_a_local_cluster(
