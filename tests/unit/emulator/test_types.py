@@ -108,7 +108,9 @@ def test_value_encoding_matches_trino() -> None:
     assert _enc("decimal(38,10)", Decimal("0E-10")) == "0.0000000000"
     assert _enc("varbinary", b"\x00\xff") == "AP8="
     assert _enc("date", date(2020, 1, 2)) == "2020-01-02"
-    assert _enc("time(3)", time(1, 2, 3, 456789)) == "01:02:03.456"
+    # Extra digits are rounded half up, as io.trino.type.DateTimes.round does.
+    assert _enc("time(3)", time(1, 2, 3, 456789)) == "01:02:03.457"
+    assert _enc("time(3)", time(1, 2, 3, 456489)) == "01:02:03.456"
     assert _enc("time(0)", time(1, 2, 3)) == "01:02:03"
     assert _enc("timestamp(6)", datetime(2020, 1, 2, 3, 4, 5, 6)) == "2020-01-02 03:04:05.000006"
     assert _enc("timestamp(9)", datetime(2020, 1, 2, 3, 4, 5, 6)) == "2020-01-02 03:04:05.000006000"

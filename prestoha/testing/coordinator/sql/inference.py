@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from prestoha.testing.coordinator.sql.catalogs import ColumnInfo
 from prestoha.testing.coordinator.sql.function_types import function_type
+from prestoha.testing.coordinator.sql.temporal import temporal_hint
 from prestoha.testing.coordinator.sql.types import (
     NULL_LITERAL,
     TrinoType,
@@ -245,6 +246,9 @@ class _Finder:
     ) -> TrinoType | None:
         while isinstance(node, (exp.Alias, exp.Paren)):
             node = node.this
+        temporal = temporal_hint(node, lambda e: self.hint(e, sources))
+        if temporal is not None:
+            return temporal
         if isinstance(node, (exp.Cast, exp.TryCast)):
             literal = decimal_literal_type(node)
             if literal is not None:

@@ -9,7 +9,6 @@ reference by the DuckDB relation its catalog provides, applies the semantic fixe
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -26,6 +25,8 @@ from prestoha.testing.coordinator.sql.errors import QueryError, user_error
 from prestoha.testing.coordinator.sql.functions import rewrite
 from prestoha.testing.coordinator.sql.inference import Item, decimal_literal_type, output_hints
 from prestoha.testing.coordinator.sql.sandbox import check_functions, check_statement_head
+from prestoha.testing.coordinator.sql.temporal import interval_span
+from prestoha.testing.coordinator.sql.temporal import rewrite as temporal_rewrite
 from prestoha.testing.coordinator.sql.type_fixes import fix_node
 
 __all__ = [
@@ -228,6 +229,7 @@ def _session_literal(value: str | None) -> exp.Expression:
 
 def _fix(tree: exp.Expr, session_values: dict[str, str]) -> None:
     """Rewrite the parts whose meaning differs between Trino and DuckDB."""
+    zone = session_values.get("time_zone") or "UTC"
     for node in list(tree.walk()):
         if (typed := fix_node(node)) is not None:
             node.replace(typed)
@@ -238,6 +240,9 @@ def _fix(tree: exp.Expr, session_values: dict[str, str]) -> None:
             node.replace(exp.Anonymous(this="row", expressions=list(node.expressions)))
         elif isinstance(node, exp.Cast) and (literal := decimal_literal_type(node)) is not None:
             node.set("to", exp.DataType.build(f"DECIMAL({literal.params[0]}, {literal.params[1]})"))
+        elif (timed := temporal_rewrite(node, zone)) is not None:
+            node.replace(timed)
+            _fix(timed, session_values)
         elif isinstance(node, exp.DataType):
             _fix_type(node)
         elif isinstance(node, (exp.Div, exp.Mod)) and node.this and node.expression:
@@ -246,7 +251,7 @@ def _fix(tree: exp.Expr, session_values: dict[str, str]) -> None:
             )
             node.set("expression", divisor)
         elif isinstance(node, exp.Interval) and isinstance(node.args.get("unit"), exp.IntervalSpan):
-            node.replace(_interval_span(node))
+            node.replace(interval_span(node))
         elif (key := _SESSION_FUNCTIONS.get(type(node))) is not None:
             node.replace(_session_literal(session_values.get(key)))
         elif (
@@ -264,26 +269,6 @@ def _fix(tree: exp.Expr, session_values: dict[str, str]) -> None:
         elif isinstance(node, exp.Anonymous) and str(node.this).lower() in _SPECIAL_DOUBLES:
             value = exp.Literal.string(_SPECIAL_DOUBLES[str(node.this).lower()])
             node.replace(exp.Cast(this=value, to=exp.DataType.build("DOUBLE")))
-
-
-_YEAR_MONTH = re.compile(r"^\s*([+-]?)(\d+)-(\d+)\s*$")
-_DAY_SECOND = re.compile(r"^\s*([+-]?)(\d+)\s+(\d+):(\d+):(\d+(?:\.\d*)?)\s*$")
-
-
-def _interval_span(node: exp.Interval) -> exp.Expression:
-    """DuckDB has no ``YEAR TO MONTH`` / ``DAY TO SECOND`` literals; spell them out."""
-    text = node.this.name if isinstance(node.this, exp.Literal) else ""
-    span = node.args["unit"]
-    first = span.this.name.upper() if isinstance(span.this, exp.Expression) else ""
-    if first == "YEAR" and (m := _YEAR_MONTH.match(text)):
-        sign = m.group(1)
-        value = f"{sign}{m.group(2)} years {sign}{m.group(3)} months"
-    elif first == "DAY" and (m := _DAY_SECOND.match(text)):
-        sign = m.group(1)
-        value = f"{sign}{m.group(2)} days {sign}{m.group(3)}:{m.group(4)}:{m.group(5)}"
-    else:
-        raise user_error("INVALID_LITERAL", f"'{text}' is not a valid interval literal")
-    return exp.Cast(this=exp.Literal.string(value), to=exp.DataType.build("INTERVAL"))
 
 
 def _precision(node: exp.DataType) -> int | None:

@@ -10,7 +10,7 @@ with :func:`merge`. Value encoding lives in :mod:`prestoha.testing.coordinator.s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -71,6 +71,10 @@ class TrinoType:
     params: tuple[int, ...] = ()
     children: tuple[TrinoType, ...] = ()
     field_names: tuple[str | None, ...] = ()
+    zone: str | None = field(default=None, compare=False)
+    """The zone a ``timestamp with time zone`` result is shown in, when the query text names
+    it (a literal's zone, ``AT TIME ZONE``); ``None`` means the session zone. Not part of
+    the type's identity: Trino keeps the zone in each value (see :mod:`.temporal`)."""
 
     @property
     def precision(self) -> int:
@@ -166,6 +170,14 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         else:
             out.append(("p", m.group("p")))
     return out
+
+
+_TWO_WORD_TYPES = {
+    (("word", "interval"), ("word", "day")),
+    (("word", "interval"), ("word", "year")),
+    (("word", "double"), ("word", "precision")),
+}
+"""Anonymous row fields whose type is two words: the first is not a field name."""
 
 
 class _Parser:
@@ -276,6 +288,7 @@ class _Parser:
                 and tok is not None
                 and nxt is not None
                 and (tok[0] == "quoted" or (tok[0] == "word" and nxt[0] in ("word", "quoted")))
+                and (tok, nxt) not in _TWO_WORD_TYPES
             ):
                 name = self.take()[1]
             names.append(name)

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import base64
 import math
-import re
 import struct
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from prestoha.testing.coordinator.sql.temporal_text import (
+    time_encoder,
+    timestamp_encoder,
+    timestamp_tz_encoder,
+)
 from prestoha.testing.coordinator.sql.types import TrinoType
 
 __all__ = ["Encoder", "encoder", "normalize_zone", "row_encoder"]
@@ -75,61 +79,6 @@ def _char(length: int) -> Encoder:
 
 def _varbinary(v: bytes) -> str:
     return base64.b64encode(v).decode("ascii")
-
-
-def _fraction(precision: int) -> tuple[int, str]:
-    """How many of Python's 6 fraction digits to keep and what to pad beyond them."""
-    return min(precision, 6), "0" * max(precision - 6, 0)
-
-
-def _time(precision: int, with_zone: bool) -> Encoder:
-    keep, pad = _fraction(precision)
-    cut = 8 + (keep + 1 if keep else 0)
-    dot = "." if precision and not keep else ""
-
-    def enc(v: time) -> str:
-        text = v.isoformat("microseconds")
-        out = text[:cut] + dot + pad
-        if with_zone:
-            out += text[15:] or "+00:00"
-        return out
-
-    return enc
-
-
-def _timestamp(precision: int) -> Encoder:
-    keep, pad = _fraction(precision)
-    cut = 19 + (keep + 1 if keep else 0)
-
-    def enc(v: datetime) -> str:
-        if type(v) is date:
-            v = datetime(v.year, v.month, v.day)
-        return v.isoformat(" ", "microseconds")[:cut] + pad
-
-    return enc
-
-
-_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
-
-
-def _timestamp_tz(precision: int, zone: str) -> Encoder:
-    plain = _timestamp(precision)
-    suffix = " " + zone
-    m = _OFFSET.match(zone)
-    if m is None:
-
-        def enc(v: datetime) -> str:
-            return str(plain(v)) + suffix
-
-        return enc
-    # DuckDB knows no fixed-offset zones such as +05:30; shift the instant here instead.
-    sign = -1 if m.group(1) == "-" else 1
-    fixed = timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3))))
-
-    def shifted(v: datetime) -> str:
-        return str(plain(v.astimezone(fixed))) + suffix
-
-    return shifted
 
 
 def _interval_day(v: timedelta) -> str:
@@ -226,13 +175,14 @@ def encoder(t: TrinoType, zone: str = "UTC", parametric_datetime: bool = True) -
     if b == "char":
         return _char(t.params[0] if t.params else 1)
     if b == "time":
-        return _time(precision, False)
+        return time_encoder(precision, False)
     if b == "time with time zone":
-        return _time(precision, True)
+        return time_encoder(precision, True)
     if b == "timestamp":
-        return _timestamp(precision)
+        return timestamp_encoder(precision)
     if b == "timestamp with time zone":
-        return _timestamp_tz(precision, normalize_zone(zone))
+        # The zone the query text gives the column, else the session's (see .temporal).
+        return timestamp_tz_encoder(precision, t.zone or zone)
     if b == "array":
         return _array(encoder(t.children[0], zone, parametric_datetime))
     if b == "map":
