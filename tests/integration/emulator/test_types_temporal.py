@@ -206,6 +206,23 @@ def test_typeof_names_the_type_as_trino_does(
     assert rows == [[signature]]
 
 
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # SqlDate: LocalDate.toString writes year 0 for 1 BC and a sign past 9999.
+        ("DATE '0001-01-01' - INTERVAL '1' DAY", "0000-12-31"),
+        ("DATE '9999-12-31' + INTERVAL '1' DAY", "+10000-01-01"),
+        ("TIMESTAMP '0001-01-01 00:00:00' - INTERVAL '1' DAY", "0000-12-31 00:00:00"),
+    ],
+)
+def test_dates_beyond_python_years_are_written_as_java_writes_them(
+    emulator: Coordinator, expression: str, expected: str
+) -> None:
+    # Python's date cannot hold these, so only the wire is compared.
+    _, rows = wire(emulator.uri, f"SELECT {expression}")
+    assert rows == [[expected]]
+
+
 def test_literal_in_a_dst_gap_is_invalid(emulator: Coordinator) -> None:
     # DateTimes.parseTimestampWithTimeZone finds no valid offset and the analyzer reports
     # INVALID_LITERAL, unlike the cast above, which moves forward.

@@ -276,8 +276,9 @@ class _Finder:
             if keys is not None and values is not None and keys.base == values.base == "array":
                 return TrinoType("map", (), (keys.children[0], values.children[0]))
             return None
-        if isinstance(node, exp.Array) and node.expressions:
-            elements = [self.hint(e, sources) for e in node.expressions]
+        if isinstance(node, exp.Array):
+            # Trino types ARRAY[] as array(unknown), like ARRAY[NULL].
+            elements = [self.hint(e, sources) for e in node.expressions] or [NULL_LITERAL]
             return TrinoType("array", (), (_common(elements),))
         if (called := function_type(node, lambda e: self.hint(e, sources))) is not None:
             return called

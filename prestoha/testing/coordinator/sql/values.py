@@ -77,6 +77,23 @@ def _char(length: int) -> Encoder:
     return enc
 
 
+def _date(v: date | str) -> str:
+    """Trino's io.trino.spi.type.SqlDate text, java.time.LocalDate.toString().
+
+    DuckDB hands out dates Python cannot hold as text, ``10000-01-01`` or ``0002-01-01 (BC)``;
+    LocalDate writes years beyond 9999 with a ``+`` and years before 1 astronomically (1 BC is
+    ``0000``, 2 BC ``-0001``).
+    """
+    if type(v) is date:
+        return v.isoformat()
+    text = str(v)
+    if text.endswith(" (BC)"):
+        year, rest = text[:-5].split("-", 1)
+        astronomical = 1 - int(year)
+        return f"-{-astronomical:04d}-{rest}" if astronomical < 0 else f"0000-{rest}"
+    return "+" + text if len(text.split("-", 1)[0]) > 4 else text
+
+
 def _varbinary(v: bytes) -> str:
     return base64.b64encode(v).decode("ascii")
 
@@ -162,7 +179,7 @@ def encoder(t: TrinoType, zone: str = "UTC", parametric_datetime: bool = True) -
         "SetDigest": _varbinary,
         "tdigest": _varbinary,
         "qdigest": _varbinary,
-        "date": date.isoformat,
+        "date": _date,
         "uuid": _str,
         "ipaddress": _str,
         "interval day to second": _interval_day,
