@@ -40,6 +40,7 @@ from prestoha.errors import (
     ProgrammingError,
     QueryOutcomeUnknownError,
     ResultDivergedError,
+    UnmappableValueError,
     Warning,
 )
 from prestoha.retry import RetryPolicy
@@ -86,6 +87,7 @@ __all__ = [
     "ProgrammingError",
     "QueryOutcomeUnknownError",
     "ResultDivergedError",
+    "UnmappableValueError",
     "Warning",
     "__version__",
     "apilevel",

@@ -16,6 +16,7 @@ unchanged::
           +-- DatabaseError                           trino DatabaseError
                +-- DataError                          trino DataError
                |    +-- UserDataError                 TrinoUserError: DIVISION_BY_ZERO ...
+               |    +-- UnmappableValueError          TrinoDataError: a value Python cannot hold
                +-- OperationalError                   trino OperationalError
                |    +-- ExternalError                 TrinoExternalError: errorType EXTERNAL
                |    +-- ResourcesError                TrinoQueryError: INSUFFICIENT_RESOURCES
@@ -79,6 +80,7 @@ __all__ = [
     "QueryOutcomeUnknownError",
     "ResourcesError",
     "ResultDivergedError",
+    "UnmappableValueError",
     "ServerInternalError",
     "UserDataError",
     "UserError",
@@ -186,6 +188,17 @@ class ProgrammingError(DatabaseError, trino_errors.ProgrammingError):
 
 class NotSupportedError(DatabaseError, trino_errors.NotSupportedError):
     """A method or feature the database does not support (PEP 249)."""
+
+
+class UnmappableValueError(DataError, trino_errors.TrinoDataError):
+    """A value the coordinator sent has no Python counterpart (a date past year 9999, an
+    interval too long for ``timedelta``). The query ran; reading it again anywhere gives the
+    same value, so it is raised at once. ``legacy_primitive_types=True`` returns such values
+    as strings.
+
+    Also the ``trino`` client's :class:`trino.exceptions.TrinoDataError`, which it raises for
+    the same values.
+    """
 
 
 class ConfigurationError(InterfaceError):

@@ -113,6 +113,13 @@ def classify(exc: BaseException, phase: Phase) -> Failure:
     """Put one attempt's failure in its class."""
     if isinstance(exc, trino.exceptions.TrinoQueryError):
         return _classify_query_error(exc, phase)
+    if isinstance(exc, trino.exceptions.TrinoDataError):
+        # The official mappers' "no Python value for this" (trino/mapper.py): the answer was
+        # well formed and any coordinator would send the same value, so nothing to retry.
+        detail = _one_line(str(exc))
+        return Failure(
+            FailureKind.QUERY_FAILED, phase, detail, error=errors.UnmappableValueError(detail)
+        )
     if isinstance(exc, TransportError):
         return _classify_transport(exc, phase)
     if isinstance(exc, Abandoned):

@@ -30,6 +30,7 @@ OURS = {
     "ResultDivergedError": errors.OperationalError,
     "DiscoveryError": errors.OperationalError,
     "ConfigurationError": errors.InterfaceError,
+    "UnmappableValueError": errors.DataError,
 }
 
 #: Each class and the trino.exceptions class it also is (a code written for the official
@@ -52,6 +53,7 @@ ALSO_TRINO: dict[str, type[BaseException] | None] = {
     "ResourcesError": trino.exceptions.TrinoQueryError,
     "HttpStatusError": trino.exceptions.HttpError,
     "BadRequestError": trino.exceptions.HttpError,
+    "UnmappableValueError": trino.exceptions.TrinoDataError,
 }
 
 

@@ -39,6 +39,7 @@ INTENDED = {
     "ProgrammingError",
     "QueryOutcomeUnknownError",
     "ResultDivergedError",
+    "UnmappableValueError",
     "Warning",
     "__version__",
     "apilevel",
