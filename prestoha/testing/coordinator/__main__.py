@@ -29,9 +29,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lake", default=None, metavar="DIR", help="directory of the shared lake")
     p.add_argument("--journal", default=None, metavar="FILE", help="JSON-lines write journal")
     p.add_argument("--admin", action="store_true", help="enable the /_emulator admin API")
-    p.add_argument("--flavor", choices=("trino", "presto"), default="trino")
+    p.add_argument(
+        "--flavor",
+        choices=("trino", "presto", "prestodb"),
+        default="trino",
+        help="trino; presto = Trino accepting X-Presto-* headers too; prestodb = a PrestoDB "
+        "0.29x coordinator",
+    )
     p.add_argument("--environment", default="test")
-    p.add_argument("--version", default="475", help="nodeVersion reported by /v1/info")
+    p.add_argument(
+        "--version",
+        default=None,
+        help="nodeVersion reported by /v1/info (default 475, or 0.289 with --flavor prestodb)",
+    )
     p.add_argument(
         "--client-timeout",
         type=float,

@@ -17,12 +17,19 @@ from typing import Any
 from .faults import Faults
 from .headers import ParsedSession
 from .journal import Journal
+from .prestodb import DEFAULT_VERSION as PRESTODB_VERSION
 from .protocol import EngineLike, QueryRegistry
 from .routes import Routes
 from .server import EmulatorServer, is_loopback
 from .spooling import SpoolingConfig
 
-__all__ = ["Coordinator"]
+__all__ = ["FLAVORS", "TRINO_VERSION", "Coordinator"]
+
+FLAVORS = ("trino", "presto", "prestodb")
+"""``trino``; ``presto``, Trino with ``protocol.v1.alternate-header-name=Presto`` (both header
+families); ``prestodb``, a PrestoDB 0.29x coordinator (X-Presto-* only, its URIs and values)."""
+
+TRINO_VERSION = "475"
 
 log = logging.getLogger("prestoha.testing.coordinator.http.coordinator")
 
@@ -60,6 +67,7 @@ class Coordinator:
     ``c.faults`` its fault switches (the same as the admin API). ``spooling=True`` answers
     clients that ask for it with Trino's spooling protocol (``c.faults.spooling`` switches it
     at run time); ``spooling_config`` sets its segment sizes, inlining and expiry.
+    ``flavor`` is one of :data:`FLAVORS`; ``version`` defaults to one of that flavor.
     """
 
     def __init__(
@@ -73,15 +81,15 @@ class Coordinator:
         admin: bool = True,
         flavor: str = "trino",
         environment: str = "test",
-        version: str = "475",
+        version: str | None = None,
         engine: EngineLike | None = None,
         client_timeout: float = 300.0,
         purge_after: float = 900.0,
         spooling: bool = False,
         spooling_config: SpoolingConfig | None = None,
     ) -> None:
-        if flavor not in ("trino", "presto"):
-            raise ValueError(f"flavor must be 'trino' or 'presto', got {flavor!r}")
+        if flavor not in FLAVORS:
+            raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}, got {flavor!r}")
         if spooling_config is not None and not isinstance(spooling_config, SpoolingConfig):
             raise TypeError("spooling_config must be a SpoolingConfig")
         self.node_id = node_id
@@ -92,6 +100,8 @@ class Coordinator:
         self.admin = admin
         self.flavor = flavor
         self.environment = environment
+        if version is None:
+            version = PRESTODB_VERSION if flavor == "prestodb" else TRINO_VERSION
         self.version = version
         self.client_timeout = client_timeout
         self.purge_after = purge_after

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 from .faults import Faults
 from .headers import BadRequest, ParsedSession, detect_prefix, parse_session
 from .journal import Journal
+from .presto_values import PrestoResult
+from .prestodb import execute_immediate_error
 from .producer import Item, Producer, failure_json
 from .query import (
     DEFAULT_TARGET_RESULT_SIZE,
@@ -175,8 +177,10 @@ class QueryRegistry:
         status = self.faults.take_post_failure()
         if status is not None:
             return text_reply(status, "Service Unavailable" if status == 503 else f"Error {status}")
+        presto = self.flavor == "prestodb"
         try:
-            prefix = detect_prefix([k for k, _ in headers], self.flavor)
+            # PrestoDB's HttpRequestSessionContext reads X-Presto-* only: X-Trino-User is unseen.
+            prefix = "X-Presto-" if presto else detect_prefix([k for k, _ in headers], self.flavor)
             try:
                 sql = body.decode("utf-8")
             except UnicodeDecodeError:
@@ -186,11 +190,21 @@ class QueryRegistry:
             session = parse_session(headers, prefix)
         except BadRequest as exc:
             return text_reply(400, exc.message)
-        q = Query(self._new_id(), sql, session, prefix)
+        if presto:
+            # No X-Presto-Path, no client capabilities: timestamps are PrestoDB's 3-digit ones.
+            session.path = None
+            session.parametric_datetime = False
+        q = Query(self._new_id(), sql, session, prefix, self.flavor)
         q.delay = self.faults.query_delay()
         q.encoding = self._encoding_for(headers, prefix)
         with self._lock:
             self._queries[q.id] = q
+        if presto:
+            # QueuedStatementResource.postStatement: registered, not yet dispatched; the slug is
+            # a query parameter (QueryResourceUtil.getQueuedUri).
+            next_uri = f"{base}/v1/statement/queued/{q.id}/1?slug={q.slug}"
+            body = page_json(q, base, state="WAITING_FOR_PREREQUISITES", next_uri=next_uri)
+            return Reply(200, body)
         next_uri = f"{base}/v1/statement/queued/{q.id}/{q.slug}/1"
         body = page_json(q, base, state="QUEUED", next_uri=next_uri)
         return Reply(200, body, headers=encoding_header(q))
@@ -217,6 +231,10 @@ class QueryRegistry:
                 q.done = True
                 body = page_json(q, base, state="FAILED", next_uri=None, error=q.failure)
                 return Reply(200, body, headers=encoding_header(q))
+            if q.flavor == "prestodb":
+                # LocalExecutingQueryResponseProvider: once dispatched, a queued GET answers
+                # with the executing page of token 0 (Query.waitForResults(0, ...)).
+                return self._page_for(q, 0, base)
             next_uri = f"{base}/v1/statement/executing/{q.id}/{q.slug}/0"
             state = "QUEUED" if q.dispatched_at is None else "RUNNING"
             body = page_json(q, base, state=state, next_uri=next_uri)
@@ -227,6 +245,10 @@ class QueryRegistry:
         if self.faults.starting:
             name, code, etype = StandardError.SERVER_STARTING_UP
             q.fail(error_json(name, code, etype, "Trino server is still initializing"))
+            return
+        immediate = execute_immediate_error(q.sql) if q.flavor == "prestodb" else None
+        if immediate is not None:
+            q.fail(immediate)
             return
         if self.faults.shutting_down:
             name, code, etype = StandardError.SERVER_SHUTTING_DOWN
@@ -260,9 +282,15 @@ class QueryRegistry:
             # Segments are cut by the spooling segment size, not by targetResultSize.
             segment_size = self.spooling.segment_size
             target_size = lambda: segment_size  # noqa: E731
+        presto = q.flavor == "prestodb"
+
+        def execute() -> Any:
+            result = self.engine.execute(q.sql, session, query_id=q.id)
+            return PrestoResult(result) if presto else result
+
         q.producer = Producer(
             query_id=q.id,
-            execute=lambda: self.engine.execute(q.sql, session, query_id=q.id),
+            execute=execute,
             on_result=lambda result: q.on_result(result, q.prefix),
             target_size=target_size,
             max_wait=lambda: q.max_wait,
@@ -285,21 +313,27 @@ class QueryRegistry:
         if q is None or q.dispatched_at is None:
             return text_reply(404, NOT_FOUND)
         with q.lock:
-            cached = q.cached
-            if token == q.exec_token and cached is not None:
-                return cached
-            if token < q.exec_token:
-                return text_reply(410, "Gone")
-            if token != q.exec_token + 1 or q.done:
-                return text_reply(404, NOT_FOUND)
             q.max_wait = min(max(max_wait, 0.0), MAX_WAIT)
             q.target_size = min(max(target_size, 1), MAX_TARGET_RESULT_SIZE)
-            reply = self._next_page(q, token, base)
-            if token == 0 and q.delay:
-                reply.delay = q.delay
-            q.exec_token = token
-            q.cached = reply
-            return reply
+            return self._page_for(q, token, base)
+
+    def _page_for(self, q: Query, token: int, base: str) -> Reply:
+        """The page for ``token`` (``q.lock`` held): cached, next, or 410/404."""
+        presto = q.flavor == "prestodb"
+        cached = q.cached
+        if token == q.exec_token and cached is not None:
+            return cached
+        if token < q.exec_token:
+            # Query.getCachedResult of PrestoDB throws WebApplicationException(GONE): no body.
+            return Reply(410, b"", "text/plain") if presto else text_reply(410, "Gone")
+        if token != q.exec_token + 1 or q.done:
+            return Reply(404, b"", "text/plain") if presto else text_reply(404, NOT_FOUND)
+        reply = self._next_page(q, token, base)
+        if token == 0 and q.delay:
+            reply.delay = q.delay
+        q.exec_token = token
+        q.cached = reply
+        return reply
 
     def _next_page(self, q: Query, token: int, base: str) -> Reply:
         item: Item | None = None
@@ -316,6 +350,9 @@ class QueryRegistry:
             )
             return Reply(200, body, headers=headers)
         next_uri = f"{base}/v1/statement/executing/{q.id}/{q.slug}/{token + 1}"
+        if q.flavor == "prestodb":
+            # Query.createNextResultsUri: /v1/statement/executing/{queryId}/{token}?slug=...
+            next_uri = f"{base}/v1/statement/executing/{q.id}/{token + 1}?slug={q.slug}"
         if item is None:
             body = page_json(q, base, state=q.state, next_uri=next_uri, executing=True)
             return Reply(200, body, headers=headers)
@@ -347,6 +384,15 @@ class QueryRegistry:
         """HEAD of a ``nextUri``: keeps the query from being abandoned."""
         q = self._find(query_id, slug)
         return Reply(200) if q is not None else text_reply(404, NOT_FOUND)
+
+    def cancel_by_id(self, query_id: str) -> Reply:
+        """``DELETE /v1/query/{id}`` of PrestoDB: cancel without the slug; 204 either way."""
+        with self._lock:
+            q = self._queries.get(query_id)
+        if q is not None:
+            name, code, etype = StandardError.USER_CANCELED
+            q.fail(error_json(name, code, etype, "Query was canceled"))
+        return Reply(204)
 
     def cancel(self, query_id: str, slug: str) -> Reply:
         """DELETE of a ``nextUri``: cancel (``USER_CANCELED``); 204."""

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from .headers import ParsedSession, change_headers
+from .prestodb import presto_error, presto_slug, presto_stats
 from .producer import Producer
 from .reply import Reply
 from .results import TERMINAL_STATES, column_json, dumps, stats_json, warnings_json
@@ -44,9 +45,12 @@ def encoding_header(q: Query) -> list[tuple[str, str]]:
 class Query:
     """One registered query and everything needed to answer its URIs."""
 
-    def __init__(self, query_id: str, sql: str, session: ParsedSession, prefix: str) -> None:
+    def __init__(
+        self, query_id: str, sql: str, session: ParsedSession, prefix: str, flavor: str = "trino"
+    ) -> None:
         self.id = query_id
-        self.slug = "y" + secrets.token_hex(16)
+        self.flavor = flavor
+        self.slug = presto_slug() if flavor == "prestodb" else "y" + secrets.token_hex(16)
         self.sql = sql
         self.session = session
         self.prefix = prefix
@@ -167,17 +171,23 @@ def page_json(
     value (a spooled one); ``executing`` adds the columns, warnings and update type.
     """
     head: dict[str, Any] = {"id": q.id, "infoUri": f"{base}/ui/query.html?{q.id}"}
+    presto = q.flavor == "prestodb"
     if next_uri is not None:
-        if executing:
+        if executing and presto:
+            # Query.findCancelableLeafStage: the StageInfo.self URI of the leaf running stage.
+            head["partialCancelUri"] = f"{base}/v1/stage/{q.id}.0"
+        elif executing:
             head["partialCancelUri"] = (
                 f"{base}/v1/statement/executing/partialCancel/{q.id}/0/{q.slug}/{q.exec_token + 1}"
             )
         head["nextUri"] = next_uri
     if executing and q.columns is not None:
         head["columns"] = q.columns
-    tail: dict[str, Any] = {"stats": q.stats(state)}
+    waiting = state == "WAITING_FOR_PREREQUISITES"
+    stats = q.stats("QUEUED" if waiting else state)
+    tail: dict[str, Any] = {"stats": presto_stats(stats, state) if presto else stats}
     if error is not None:
-        tail["error"] = error
+        tail["error"] = presto_error(error) if presto else error
     tail["warnings"] = q.warnings if executing else []
     if executing and q.update_type is not None:
         tail["updateType"] = q.update_type

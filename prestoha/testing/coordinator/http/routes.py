@@ -20,6 +20,10 @@ from .spooling import WrongSegmentKey
 __all__ = ["CoordinatorLike", "Routes", "airlift_duration", "parse_data_size", "parse_duration"]
 
 _STATEMENT = re.compile(r"^/v1/statement/(queued|executing)/([^/]+)/([^/]+)/(-?\d+)$")
+# PrestoDB: /v1/statement/{queued|executing}/{queryId}/{token}?slug=... (QueryResourceUtil).
+_PRESTO_STATEMENT = re.compile(r"^/v1/statement/(queued|executing)/([^/]+)/(-?\d+)$")
+_PRESTO_QUERY = re.compile(r"^/v1/query/([^/]+)$")
+_PRESTO_STAGE = re.compile(r"^/v1/stage/[^/]+$")
 _SPOOLED = re.compile(r"^/v1/spooled/(download|ack)/([^/]+)$")
 _PARTIAL_CANCEL = re.compile(r"^/v1/statement/executing/partialCancel/[^/]+/\d+/[^/]+/\d+$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m|h|d)\s*$")
@@ -158,13 +162,23 @@ class Routes:
             if method != "POST":
                 return text_reply(405, "Method Not Allowed")
             return self.registry.post(body, headers, base)
-        m = _STATEMENT.match(path)
+        presto = self.registry.flavor == "prestodb"
+        m = None if presto else _STATEMENT.match(path)
+        params = urllib.parse.parse_qs(split.query)
+        if presto:
+            answer = self._presto_only(method, path)
+            if answer is not None:
+                return answer
+            m = _PRESTO_STATEMENT.match(path)
         if m:
-            kind, query_id, slug, token = m.group(1), m.group(2), m.group(3), int(m.group(4))
+            if presto:
+                kind, query_id, token = m.group(1), m.group(2), int(m.group(3))
+                slug = next(iter(params.get("slug", [])), "")
+            else:
+                kind, query_id, slug, token = m.group(1), m.group(2), m.group(3), int(m.group(4))
             if method == "GET":
                 if kind == "queued":
                     return self.registry.queued(query_id, slug, token, base)
-                params = urllib.parse.parse_qs(split.query)
                 wait = parse_duration(next(iter(params.get("maxWait", [])), None))
                 size = parse_data_size(next(iter(params.get("targetResultSize", [])), None))
                 return self.registry.executing(
@@ -188,6 +202,16 @@ class Routes:
                 return text_reply(405, "Method Not Allowed")
             return self.spooled(m.group(1), urllib.parse.unquote(m.group(2)), headers)
         return self._info_routes(method, path, body)
+
+    def _presto_only(self, method: str, path: str) -> Reply | None:
+        """PrestoDB resources the Trino flavors do not have; None for any other path."""
+        m = _PRESTO_QUERY.match(path)
+        if m and method == "DELETE":
+            # QueryResource.cancelQuery (what presto-python-client's cancel() calls): 204.
+            return self.registry.cancel_by_id(m.group(1))
+        if _PRESTO_STAGE.match(path) and method == "DELETE":
+            return Reply(204)  # StageResource.cancelStage, the partialCancelUri
+        return None
 
     def spooled(self, action: str, segment_id: str, headers: list[tuple[str, str]]) -> Reply:
         """``GET /v1/spooled/download/{id}`` (the bytes) or ``/v1/spooled/ack/{id}`` (delete)."""
