@@ -30,6 +30,9 @@ class _Statements(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
+    @property
+    def legacy_prepared_statements(self) -> bool: ...
+
     def _forget_prepared(self, name: str) -> None: ...
 
 
@@ -318,14 +321,16 @@ class Cursor:
 
     def _bind(self, operation: str, params: Sequence[Any]) -> str:
         """The statement that runs ``operation`` with ``params``: ``EXECUTE IMMEDIATE``,
-        or on PrestoDB, which has none, ``EXECUTE name USING`` a statement prepared with
-        ``PREPARE`` (reused while the operation stays the same, as in ``executemany``).
+        or on PrestoDB, which has none, or with ``legacy_prepared_statements=True``,
+        ``EXECUTE name USING`` a statement prepared with ``PREPARE`` (reused while the
+        operation stays the same, as in ``executemany``).
 
         The prepared statement travels in the session's prepared-statement header, so an
         attempt resubmitted to another coordinator carries it too.
         """
         values = _values(params)
-        if self._connection.dialect.execute_immediate:
+        connection = self._connection
+        if connection.dialect.execute_immediate and not connection.legacy_prepared_statements:
             self._deallocate()
             return render_parameters(operation, params)
         if self._prepared is None or self._prepared[1] != operation:

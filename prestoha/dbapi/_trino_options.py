@@ -3,7 +3,8 @@
 Code written for the official client keeps working after swapping ``trino.dbapi.connect``
 for ``prestoha.connect``: ``host`` (with ``port`` and ``http_scheme``) becomes the static
 ``hosts`` list, ``max_attempts`` becomes ``retry=RetryPolicy(max_attempts=...)``, and
-``legacy_primitive_types=None`` means False, as it does there; a ``(connect, read)``
+``legacy_primitive_types=None`` and ``legacy_prepared_statements=None`` mean False; a
+``(connect, read)``
 ``request_timeout`` is ``connect_timeout`` and ``request_timeout``.
 """
 
@@ -53,8 +54,11 @@ def from_trino(opts: Mapping[str, Any]) -> dict[str, Any]:
             )
         out["connect_timeout"], out["request_timeout"] = timeout
 
-    if "legacy_primitive_types" in out and out["legacy_primitive_types"] is None:
-        out["legacy_primitive_types"] = False
+    for name in ("legacy_primitive_types", "legacy_prepared_statements"):
+        # None: "the default" for the first, "find out" for the second, which is
+        # EXECUTE IMMEDIATE on any Trino since 418.
+        if name in out and out[name] is None:
+            out[name] = False
     return out
 
 

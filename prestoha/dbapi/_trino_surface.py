@@ -91,6 +91,7 @@ class TrinoAttributes:
 
     @property
     def legacy_prepared_statements(self) -> bool:
-        """False: prestoha binds with ``EXECUTE IMMEDIATE`` on Trino (``connect()`` refuses
-        True; trino's None, "find out", comes to the same on Trino 418 or later)."""
-        return False
+        """Whether parameters are bound with ``PREPARE``/``EXECUTE ... USING`` on Trino (False:
+        ``EXECUTE IMMEDIATE``; trino's None, "find out", comes to False on Trino 418 or later).
+        PrestoDB, which has no ``EXECUTE IMMEDIATE``, always binds with ``PREPARE``."""
+        return self.options.legacy_prepared_statements

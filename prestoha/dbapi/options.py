@@ -110,6 +110,9 @@ class Options:
     probe_interval: float | None
     #: ``"trino"``, ``"presto"`` (PrestoDB) or ``"auto"`` (found out per cluster).
     protocol: str = "auto"
+    #: Bind parameters with ``PREPARE`` and ``EXECUTE ... USING`` (the session carries the
+    #: statement) instead of ``EXECUTE IMMEDIATE``: for Trino before 418, as in the trino client.
+    legacy_prepared_statements: bool = False
 
     def credentials_option(self) -> str | None:
         """The option that sends credentials to the coordinators, if any."""
@@ -124,10 +127,9 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
     for name in list(opts):
         if name in _REFUSED_TRINO:
             raise ConfigurationError(name, *_REFUSED_TRINO[name])
-        if name in ("heartbeat_interval", "legacy_prepared_statements"):
-            # heartbeat_interval: trino's client keeps a spooled query alive while rows wait
-            # for the caller; prestoha's fetcher reads ahead and keeps it alive.
-            _no_legacy_prepared_statements(opts)
+        if name == "heartbeat_interval":
+            # trino's client keeps a spooled query alive while rows wait for the caller;
+            # prestoha's fetcher reads ahead and keeps it alive.
             opts.pop(name)
             continue
         if name not in known:
@@ -240,6 +242,8 @@ def parse_options(kwargs: Mapping[str, Any]) -> Options:
         routing=_routing(opts.get("routing")),
         probe_interval=_probe_interval(opts),
         protocol=protocol,
+        # None, the trino client's "find out", binds with EXECUTE IMMEDIATE (Trino 418+).
+        legacy_prepared_statements=_bool(opts, "legacy_prepared_statements", False),
     )
 
 
@@ -384,18 +388,6 @@ def _encoding(value: Any) -> str | None:
         if item not in _ENCODINGS:
             raise ConfigurationError("encoding", f"{item!r} is not allowed", ", ".join(_ENCODINGS))
     return ",".join(items)
-
-
-def _no_legacy_prepared_statements(opts: Mapping[str, Any]) -> None:
-    if opts.get("legacy_prepared_statements") is None:
-        return
-    if _bool(opts, "legacy_prepared_statements", False):
-        raise ConfigurationError(
-            "legacy_prepared_statements",
-            "True is not supported: prestoha binds parameters with EXECUTE IMMEDIATE on "
-            "Trino (418 or later), and with a PREPARE the session carries on PrestoDB",
-            "None or False",
-        )
 
 
 def _hedge(value: Any) -> HedgePolicy | None:

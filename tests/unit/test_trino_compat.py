@@ -55,7 +55,6 @@ def test_host_and_port_become_the_static_list(options: dict[str, Any], hosts: tu
         ({"host": "c1", "max_attempts": 0}, "max_attempts", ">= 1"),
         ({"host": "c1", "max_attempts": 2, "retry": RetryPolicy()}, "max_attempts", "retry="),
         ({"host": "c1", "http_session": object()}, "http_session", "verify= for TLS"),
-        ({"host": "c1", "legacy_prepared_statements": True}, "legacy_prepared_statements", "418"),
         ({"host": "c1", "request_timeout": (1, 2, 3)}, "request_timeout", "(connect, read)"),
         (
             {"host": "c1", "request_timeout": (1, 2), "connect_timeout": 1},
@@ -273,6 +272,7 @@ SAME_KEYWORDS: list[dict[str, Any]] = [
         "max_attempts": 4,
         "request_timeout": 12.0,
         "legacy_primitive_types": True,
+        "legacy_prepared_statements": True,
         "isolation_level": IsolationLevel.READ_COMMITTED,
         "auth": BasicAuthentication("ana", "secret"),
     },

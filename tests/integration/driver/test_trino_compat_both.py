@@ -21,6 +21,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,12 @@ COVERS: dict[str, set[str]] = {
         "Cursor.close",
     },
     "parameters": {"Cursor.execute", "Cursor.fetchall", "Cursor.query", "Cursor.description"},
+    "legacy_parameters": {
+        "Cursor.execute",
+        "Cursor.executemany",
+        "Cursor.fetchall",
+        "Connection.legacy_prepared_statements",
+    },
     "writes": {
         "Cursor.execute",
         "Cursor.executemany",
@@ -256,6 +263,35 @@ def test_parameters_are_bound_the_same_way(coordinator: CoordinatorProcess) -> N
     assert ours[:-1] == theirs[:-1]
     assert theirs[0][1].startswith("EXECUTE IMMEDIATE 'SELECT name FROM nation WHERE nationkey")
     assert theirs[-1] is AssertionError and issubclass(ours[-1], AssertionError)
+
+
+def _legacy_parameters(connect: Connect, table: str) -> list[Any]:
+    conn = connect(catalog="memory", schema="default", legacy_prepared_statements=True)
+    cur = conn.cursor()
+    out: list[Any] = [conn.legacy_prepared_statements]
+    for sql, params in [
+        ("SELECT ?, ?, ?", [3, "it's", None]),
+        ("SELECT ARRAY[?, ?]", [date(1500, 1, 1), date(2024, 2, 29)]),
+    ]:
+        cur.execute(sql, params)
+        out.append(cur.fetchall())
+    cur.execute(f"CREATE TABLE {table} (a bigint, b varchar)")
+    cur.fetchall()
+    cur.executemany(f"INSERT INTO {table} VALUES (?, ?)", [[1, "x"], [2, None]])
+    cur.fetchall()
+    cur.execute(f"SELECT a, b FROM {table} ORDER BY a")
+    out.append(cur.fetchall())
+    cur.execute(f"DROP TABLE {table}")
+    cur.fetchall()
+    return out
+
+
+def test_legacy_prepared_statements_bind_with_prepare(coordinator: CoordinatorProcess) -> None:
+    # trino/dbapi.py: True makes the client PREPARE the statement and EXECUTE ... USING it,
+    # carrying it in X-Trino-Prepared-Statement; the results are those of EXECUTE IMMEDIATE.
+    theirs, ours = run_both(coordinator, "legacy_parameters", _legacy_parameters)
+    assert ours == theirs
+    assert theirs[0] is True and theirs[-1] == [[1, "x"], [2, None]]
 
 
 def _writes(connect: Connect, table: str) -> dict[str, Any]:

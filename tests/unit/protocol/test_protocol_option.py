@@ -166,8 +166,9 @@ class _Connection:
 
     arraysize = 10
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect, legacy_prepared_statements: bool = False) -> None:
         self.dialect = dialect
+        self.legacy_prepared_statements = legacy_prepared_statements
         self.statements: list[tuple[str, str]] = []
         self.forgotten: list[str] = []
 
@@ -227,3 +228,14 @@ def test_on_trino_parameters_go_in_one_execute_immediate() -> None:
     cursor = Cursor(connection)
     cursor.execute("SELECT ?", [1])
     assert connection.statements == [("EXECUTE IMMEDIATE 'SELECT ?' USING 1", "SELECT ?")]
+
+
+def test_on_trino_legacy_prepared_statements_prepare_and_execute_using() -> None:
+    connection = _Connection(TRINO, legacy_prepared_statements=True)
+    cursor = Cursor(connection)
+    cursor.executemany("INSERT INTO t VALUES (?)", [[1], [2]])
+    statements = [sql for sql, _ in connection.statements]
+    assert len(statements) == 3 and statements[0].startswith("PREPARE st_")
+    name = statements[0].split()[1]
+    assert statements[1:] == [f"EXECUTE {name} USING 1", f"EXECUTE {name} USING 2"]
+    assert not any("IMMEDIATE" in sql for sql in statements)
