@@ -81,7 +81,7 @@ def timestamp_encoder(precision: int) -> Encoder:
     keep, step, pad = _rounding(precision)
     cut = 19 + (keep + 1 if keep else 0)
 
-    def enc(v: Any) -> str:
+    def slow(v: Any) -> str:
         if type(v) is not datetime:
             if type(v) is not date:
                 return _far(str(v), precision)
@@ -90,7 +90,23 @@ def timestamp_encoder(precision: int) -> Encoder:
             v += timedelta(microseconds=step - rest if 2 * rest >= step else -rest)
         return str(v.isoformat(" ", "microseconds")[:cut]) + pad
 
-    return enc
+    # The common case first, with as little work per value as the precision allows: every
+    # value of a result goes through here.
+    if step == 1:
+
+        def enc(v: Any) -> str:
+            if type(v) is datetime:
+                return v.isoformat(" ", "microseconds")[:cut] + pad
+            return slow(v)
+
+        return enc
+
+    def rounded(v: Any) -> str:
+        if type(v) is datetime and not v.microsecond % step:
+            return v.isoformat(" ", "microseconds")[:cut] + pad
+        return slow(v)
+
+    return rounded
 
 
 def timestamp_tz_encoder(precision: int, zone: str) -> Encoder:
