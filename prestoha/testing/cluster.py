@@ -34,7 +34,10 @@ from prestoha.testing.zookeeper import ZooKeeperEnsemble
 if TYPE_CHECKING:
     from prestoha.discovery.zookeeper import ZooKeeperDiscovery
 
-__all__ = ["LocalCluster", "ProcessError"]
+__all__ = ["FLAVORS", "LocalCluster", "ProcessError"]
+
+FLAVORS = ("trino", "presto", "prestodb")
+"""The emulated coordinators' flavors (``python -m prestoha.testing.coordinator --flavor``)."""
 
 
 class LocalCluster:
@@ -45,7 +48,10 @@ class LocalCluster:
     coordinator is deregistered within about a second and a killed agent's znodes go within
     about 4 s.
     ``user``, ``catalog`` and ``schema`` only shape :meth:`connect_kwargs` and
-    :meth:`sqlalchemy_url`.
+    :meth:`sqlalchemy_url`. ``flavor`` is the coordinators' (``python -m
+    prestoha.testing.coordinator --flavor``): ``trino``, ``presto`` (Trino that also accepts
+    ``X-Presto-*`` headers) or ``prestodb`` (PrestoDB 0.29x coordinators, which the connection
+    arguments then address with ``protocol="presto"``).
     """
 
     def __init__(
@@ -66,9 +72,13 @@ class LocalCluster:
         base_dir: str | None = None,
         coordinator_args: tuple[str, ...] = (),
         agent_args: tuple[str, ...] = (),
+        flavor: str = "trino",
     ) -> None:
         if coordinators < 1:
             raise ValueError("a cluster has at least one coordinator")
+        if flavor not in FLAVORS:
+            raise ValueError(f"flavor must be one of {', '.join(FLAVORS)}, got {flavor!r}")
+        self.flavor = flavor
         self.size = coordinators
         self.cluster = cluster
         self.root = root
@@ -86,7 +96,7 @@ class LocalCluster:
                 self.directory / "coordinators",
                 lake=self.lake,
                 journal=self.journal_path,
-                extra_args=coordinator_args,
+                extra_args=("--flavor", flavor, *coordinator_args),
             )
             for i in range(coordinators)
         ]
@@ -262,6 +272,8 @@ class LocalCluster:
         }
         if self.root != DEFAULT_ROOT:
             kwargs["root"] = self.root
+        if self.flavor == "prestodb":
+            kwargs["protocol"] = "presto"
         return kwargs
 
     def sqlalchemy_url(self) -> str:
@@ -269,6 +281,8 @@ class LocalCluster:
         query = {"zk": self.zk_hosts, "cluster": self.cluster}
         if self.root != DEFAULT_ROOT:
             query["root"] = self.root
+        if self.flavor == "prestodb":
+            query["protocol"] = "presto"
         path = f"{quote(self.catalog, safe='')}/{quote(self.schema, safe='')}"
         return f"prestoha://{quote(self.user, safe='')}@/{path}?{urlencode(query, safe=':,/')}"
 

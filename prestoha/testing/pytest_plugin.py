@@ -9,6 +9,7 @@ The fixtures are documented in docs/testing.md:
 - ``coordinator``: one emulated coordinator process (``.uri``, ``.admin``, ``.kill()``...)
 - ``local_cluster``: a :class:`~prestoha.testing.cluster.LocalCluster` (1 ZooKeeper node,
   3 coordinators with their agents)
+- ``prestodb_local_cluster``: the same with emulated PrestoDB coordinators (``flavor="prestodb"``)
 - ``local_cluster_factory``: ``local_cluster_factory(coordinators=2, zookeeper_nodes=3)``
 
 The processes live for the whole test session and are shared; before each test the fixture
@@ -35,6 +36,7 @@ __all__ = [
     "coordinator",
     "local_cluster",
     "local_cluster_factory",
+    "prestodb_local_cluster",
     "zookeeper",
     "zookeeper_ensemble",
 ]
@@ -127,6 +129,22 @@ def local_cluster(_prestoha_local_cluster: LocalCluster) -> LocalCluster:
     a leader elected, no fault switched on."""
     _prestoha_local_cluster.heal()
     return _prestoha_local_cluster
+
+
+@pytest.fixture(scope="session")
+def _prestoha_prestodb_local_cluster() -> Iterator[LocalCluster]:
+    from prestoha.testing.cluster import LocalCluster
+
+    with LocalCluster(coordinators=3, zookeeper_nodes=1, flavor="prestodb") as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def prestodb_local_cluster(_prestoha_prestodb_local_cluster: LocalCluster) -> LocalCluster:
+    """A healthy :class:`~prestoha.testing.cluster.LocalCluster` of emulated PrestoDB 0.29x
+    coordinators; ``connect_kwargs()`` carries ``protocol="presto"``."""
+    _prestoha_prestodb_local_cluster.heal()
+    return _prestoha_prestodb_local_cluster
 
 
 @pytest.fixture

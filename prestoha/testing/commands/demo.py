@@ -26,10 +26,17 @@ __all__ = ["demo"]
 )
 @click.option("--json", "as_json", is_flag=True, help="print only a JSON summary on stdout")
 @click.option("--plain", is_flag=True, help="no live view: one line per step")
-def demo(threads: int, mode: str, as_json: bool, plain: bool) -> None:
+@click.option(
+    "--flavor",
+    default="trino",
+    show_default=True,
+    type=click.Choice(["trino", "presto", "prestodb"]),
+    help="what the coordinators are: Trino, Trino accepting X-Presto-* headers, or PrestoDB",
+)
+def demo(threads: int, mode: str, as_json: bool, plain: bool, flavor: str) -> None:
     """Run the failover demo: a local cluster, its leader killed, queries that keep working.
 
-    Starts ZooKeeper, three emulated Trino coordinators and their agents (real processes), runs
+    Starts ZooKeeper, three emulated coordinators and their agents (real processes), runs
     queries on several threads, SIGKILLs the leader, restarts it and prints what happened.
     Ctrl-C stops it and every process it started.
     """
@@ -41,4 +48,4 @@ def demo(threads: int, mode: str, as_json: bool, plain: bool) -> None:
         )
     from prestoha.testing.commands.demo_view import run_demo
 
-    sys.exit(run_demo(threads=threads, mode=mode, as_json=as_json, plain=plain))
+    sys.exit(run_demo(threads=threads, mode=mode, as_json=as_json, plain=plain, flavor=flavor))

@@ -25,7 +25,7 @@ _BARS = "▁▂▃▄▅▆▇█"
 _TIMELINE_CELLS = 56
 
 
-def run_demo(*, threads: int, mode: str, as_json: bool, plain: bool) -> int:
+def run_demo(*, threads: int, mode: str, as_json: bool, plain: bool, flavor: str = "trino") -> int:
     """Run the demo and show it; the exit code (0 when no query failed)."""
     live = not (plain or as_json) and sys.stdout.isatty()
     console = Console(highlight=False)
@@ -34,7 +34,7 @@ def run_demo(*, threads: int, mode: str, as_json: bool, plain: bool) -> int:
         (lambda line: None) if live else _plain_printer(err if as_json else console)
     )
     with library_warnings_to(lambda message: None):
-        summary = _run(threads, mode, live, console, err, say)
+        summary = _run(threads, mode, live, console, err, say, flavor)
     if isinstance(summary, int):
         return summary
     if as_json:
@@ -51,6 +51,7 @@ def _run(
     console: Console,
     err: Console,
     say: Callable[[str], None],
+    flavor: str = "trino",
 ) -> dict[str, Any] | int:
     """The demo's summary, or the exit code when it could not run to its end."""
     from prestoha.testing.cluster import LocalCluster, ProcessError
@@ -58,11 +59,12 @@ def _run(
 
     spinner = console.status("starting ZooKeeper, 3 coordinators and 3 agents...") if live else None
     try:
-        say("starting ZooKeeper, 3 emulated Trino coordinators and their agents (processes)")
+        kind = {"prestodb": "PrestoDB", "presto": "Trino (Presto headers)"}.get(flavor, "Trino")
+        say(f"starting ZooKeeper, 3 emulated {kind} coordinators and their agents (processes)")
         began = time.monotonic()
         if spinner is not None:
             spinner.start()
-        with LocalCluster(3) as cluster:
+        with LocalCluster(3, flavor=flavor) as cluster:
             if spinner is not None:
                 spinner.stop()
             demo = Demo(cluster, threads=threads, mode=mode, log=say)

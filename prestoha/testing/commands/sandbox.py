@@ -22,13 +22,24 @@ __all__ = ["sandbox"]
 @click.option("--zookeeper-nodes", default=1, show_default=True, type=click.IntRange(1, 7))
 @click.option("--cluster", default=DEFAULT_CLUSTER, show_default=True, help="cluster name")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object line")
-def sandbox(coordinators: int, zookeeper_nodes: int, cluster: str, as_json: bool) -> None:
+@click.option(
+    "--flavor",
+    default="trino",
+    show_default=True,
+    type=click.Choice(["trino", "presto", "prestodb"]),
+    help="what the coordinators are: Trino, Trino accepting X-Presto-* headers, or PrestoDB",
+)
+def sandbox(
+    coordinators: int, zookeeper_nodes: int, cluster: str, as_json: bool, flavor: str
+) -> None:
     """Run a local cluster (ZooKeeper, emulated coordinators, agents) until Ctrl-C."""
     from prestoha.testing.cluster import LocalCluster, ProcessError
     from prestoha.testing.zookeeper import ZooKeeperError
 
     try:
-        with LocalCluster(coordinators, zookeeper_nodes=zookeeper_nodes, cluster=cluster) as c:
+        with LocalCluster(
+            coordinators, zookeeper_nodes=zookeeper_nodes, cluster=cluster, flavor=flavor
+        ) as c:
             info = _sandbox_info(c)
             if as_json:
                 click.echo(json.dumps(info))
@@ -47,6 +58,7 @@ def _sandbox_info(c: Any) -> dict[str, Any]:
     return {
         "zk": c.zk_hosts,
         "cluster": c.cluster,
+        "flavor": c.flavor,
         "root": c.root,
         "sqlalchemy_url": c.sqlalchemy_url(),
         "connect": c.connect_kwargs(),
@@ -63,7 +75,7 @@ def _sandbox_info(c: Any) -> dict[str, Any]:
 
 def _print_sandbox(info: dict[str, Any]) -> None:
     click.echo(f"ZooKeeper:      {info['zk']}")
-    click.echo(f"cluster:        {info['cluster']} (root {info['root']})")
+    click.echo(f"cluster:        {info['cluster']} (root {info['root']}, {info['flavor']})")
     click.echo(f"SQLAlchemy URL: {info['sqlalchemy_url']}")
     args = ", ".join(f"{k}={v!r}" for k, v in info["connect"].items())
     click.echo(f"Python:         prestoha.connect({args})")

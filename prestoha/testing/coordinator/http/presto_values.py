@@ -275,12 +275,18 @@ class PrestoResult:
     def __init__(self, result: Any, *, nested_as_text: bool = True) -> None:
         self._result = result
         columns = list(getattr(result, "columns", None) or [])
+        if not columns:
+            # Query.getNextResult: "for queries with no output, return a fake result for
+            # clients that require it", a boolean column named result holding true.
+            self.columns = [PrestoColumn("result", {"rawType": "boolean", "arguments": []})]
+            self.rows: Iterator[list[Any]] = iter([[True]])
+            return
         self.columns = [PrestoColumn(c.name, c.type_signature) for c in columns]
         converters = [
             (i, _converter(c.type_signature, nested_as_text)) for i, c in enumerate(columns)
         ]
         active = [(i, f) for i, f in converters if f is not None]
-        rows: Iterator[list[Any]] = iter(getattr(result, "rows", None) or ())
+        rows = iter(getattr(result, "rows", None) or ())
         self.rows = rows if not active else self._convert(rows, active)
 
     @staticmethod
