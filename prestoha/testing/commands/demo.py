@@ -11,6 +11,7 @@ import sys
 import click
 
 from prestoha.routing import RoutingMode
+from prestoha.testing.commands import flavor_option
 
 __all__ = ["demo"]
 
@@ -26,13 +27,7 @@ __all__ = ["demo"]
 )
 @click.option("--json", "as_json", is_flag=True, help="print only a JSON summary on stdout")
 @click.option("--plain", is_flag=True, help="no live view: one line per step")
-@click.option(
-    "--flavor",
-    default="trino",
-    show_default=True,
-    type=click.Choice(["trino", "presto", "prestodb"]),
-    help="what the coordinators are: Trino, Trino accepting X-Presto-* headers, or PrestoDB",
-)
+@flavor_option
 def demo(threads: int, mode: str, as_json: bool, plain: bool, flavor: str) -> None:
     """Run the failover demo: a local cluster, its leader killed, queries that keep working.
 

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from prestoha.discovery.records import DEFAULT_CLUSTER
+from prestoha.testing.commands import flavor_option
 
 __all__ = ["sandbox"]
 
@@ -22,13 +23,7 @@ __all__ = ["sandbox"]
 @click.option("--zookeeper-nodes", default=1, show_default=True, type=click.IntRange(1, 7))
 @click.option("--cluster", default=DEFAULT_CLUSTER, show_default=True, help="cluster name")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object line")
-@click.option(
-    "--flavor",
-    default="trino",
-    show_default=True,
-    type=click.Choice(["trino", "presto", "prestodb"]),
-    help="what the coordinators are: Trino, Trino accepting X-Presto-* headers, or PrestoDB",
-)
+@flavor_option
 def sandbox(
     coordinators: int, zookeeper_nodes: int, cluster: str, as_json: bool, flavor: str
 ) -> None:
