@@ -6,6 +6,12 @@ What PrestoDB sends differently (read in ``prestodb/presto``):
   when ``nested-data-serialization-enabled`` is on, its default
   (``com.facebook.presto.server.protocol.QueryResourceUtil.parseToJson``): each is parsed
   back, guided by the column's type, so a ``varchar`` that looks like JSON stays text;
+- a type signature's argument kinds by their JSON names ``TYPE_SIGNATURE``,
+  ``NAMED_TYPE_SIGNATURE`` and ``LONG_LITERAL`` (``com.facebook.presto.common.type.
+  ParameterKind.jsonName``, the names Trino's client protocol once used too), beside the
+  deprecated ``typeArguments`` and ``literalArguments`` lists
+  (``com.facebook.presto.client.ClientTypeSignature``): they are read as Trino's ``TYPE``,
+  ``NAMED_TYPE`` and ``LONG``, and the deprecated lists are dropped;
 - a row field's ``typeSignature`` as a *string* (``ClientTypeSignatureParameter`` holds a
   ``NamedTypeSignature``, whose ``TypeSignature`` is written as its text), where Trino
   sends an object: it is parsed into Trino's shape;
@@ -29,6 +35,10 @@ from trino.mapper import TimeValueMapper, TimeWithTimeZoneValueMapper, _create_t
 __all__ = ["column_fixers", "normalize_columns", "parse_signature", "time_with_zone"]
 
 _STRUCTURAL = ("array", "map", "row")
+# ParameterKind.jsonName() (presto-common, com.facebook.presto.common.type.ParameterKind):
+# Jackson writes these old names; fromJsonValue accepts both, and so does this module.
+_KINDS = {"TYPE_SIGNATURE": "TYPE", "NAMED_TYPE_SIGNATURE": "NAMED_TYPE", "LONG_LITERAL": "LONG"}
+_DEPRECATED = ("typeArguments", "literalArguments")
 _ENCLOSED_NAMES = ("timestamp microseconds",)
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -51,14 +61,19 @@ def _normalize(signature: Any, text: Any) -> dict[str, Any]:
         return {"rawType": "timestamp", "arguments": [{"kind": "LONG", "value": 6}]}
     arguments = []
     for argument in signature.get("arguments") or ():
-        kind = argument.get("kind") if isinstance(argument, dict) else None
-        value = argument.get("value") if isinstance(argument, dict) else None
+        if not isinstance(argument, dict):
+            arguments.append(argument)
+            continue
+        kind = argument.get("kind")
+        kind = _KINDS.get(kind, kind) if isinstance(kind, str) else kind
+        value = argument.get("value")
         if kind == "TYPE":
             value = _normalize(value, None)
         elif kind == "NAMED_TYPE" and isinstance(value, dict):
             value = {**value, "typeSignature": _normalize(value.get("typeSignature"), None)}
-        arguments.append({**argument, "value": value} if isinstance(argument, dict) else argument)
-    return {**signature, "arguments": arguments}
+        arguments.append({**argument, "kind": kind, "value": value})
+    kept = {k: v for k, v in signature.items() if k not in _DEPRECATED}
+    return {**kept, "arguments": arguments}
 
 
 def parse_signature(text: str) -> dict[str, Any]:

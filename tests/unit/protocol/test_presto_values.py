@@ -185,3 +185,74 @@ def test_a_time_with_zone_of_winter_and_summer_gets_the_offset_of_1970() -> None
     )
     (value,) = decoder.rows([["23:59:59.999 Europe/Paris"]])[0]
     assert value == dt.time(23, 59, 59, 999000, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+def kinded(kind: str, value: Any) -> dict[str, Any]:
+    return {"kind": kind, "value": value}
+
+
+def client_signature(raw: str, *arguments: dict[str, Any], **deprecated: Any) -> dict[str, Any]:
+    # com.facebook.presto.client.ClientTypeSignature as Jackson writes it: the arguments, and
+    # the deprecated typeArguments / literalArguments views beside them.
+    return {
+        "rawType": raw,
+        "typeArguments": deprecated.get("types", []),
+        "literalArguments": deprecated.get("literals", []),
+        "arguments": list(arguments),
+    }
+
+
+# ParameterKind.jsonName(): TYPE, NAMED_TYPE and LONG go on the wire as TYPE_SIGNATURE,
+# NAMED_TYPE_SIGNATURE and LONG_LITERAL; NamedTypeSignature's typeSignature is its text.
+P_INTEGER = client_signature("integer")
+P_VARCHAR = client_signature("varchar", kinded("LONG_LITERAL", 2147483647))
+P_ROW = client_signature(
+    "row",
+    kinded("NAMED_TYPE_SIGNATURE", {"fieldName": {"name": "a", "delimited": False},
+                                     "typeSignature": "integer"}),
+    kinded("NAMED_TYPE_SIGNATURE", {"typeSignature": "varchar"}),
+    types=[P_INTEGER, P_VARCHAR],
+    literals=["a", None],
+)  # fmt: skip
+
+# (id, PrestoDB: type text, ClientTypeSignature, wire value; Trino: signature, wire value)
+WIRE_KINDS: list[tuple[str, str, dict[str, Any], Any, dict[str, Any], Any]] = [
+    ("row", "row(a integer,varchar)", P_ROW, '[ 1, "x" ]',
+     t("row", field("a", INTEGER), field(None, VARCHAR)), [1, "x"]),
+    ("array of rows", "array(row(a integer,varchar))",
+     client_signature("array", kinded("TYPE_SIGNATURE", P_ROW), types=[P_ROW]),
+     '[ "[ 2, null ]" ]', t("array", of(t("row", field("a", INTEGER), field(None, VARCHAR)))),
+     [[2, None]]),
+    ("map to decimal", "map(varchar(1),decimal(3,2))",
+     client_signature("map", kinded("TYPE_SIGNATURE",
+                                    client_signature("varchar", kinded("LONG_LITERAL", 1))),
+                      kinded("TYPE_SIGNATURE",
+                             client_signature("decimal", kinded("LONG_LITERAL", 3),
+                                              kinded("LONG_LITERAL", 2)))),
+     '{\n  "k" : "1.20"\n}',
+     t("map", of(t("varchar", long(1))), of(t("decimal", long(3), long(2)))), {"k": "1.20"}),
+    ("decimal", "decimal(3,2)",
+     client_signature("decimal", kinded("LONG_LITERAL", 3), kinded("LONG_LITERAL", 2)), "1.20",
+     t("decimal", long(3), long(2)), "1.20"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "presto_signature", "presto_value", "trino_signature", "trino_value"),
+    [case[1:] for case in WIRE_KINDS],
+    ids=[case[0] for case in WIRE_KINDS],
+)
+def test_the_wire_names_of_parameter_kinds_decode_as_trinos(
+    text: str,
+    presto_signature: dict[str, Any],
+    presto_value: Any,
+    trino_signature: dict[str, Any],
+    trino_value: Any,
+) -> None:
+    decoder = RowDecoder(legacy_primitive_types=False)
+    decoder.learn([{"name": "c", "type": text, "typeSignature": presto_signature}])
+    expected = RowMapperFactory().create(
+        columns=[{"name": "c", "type": text, "typeSignature": trino_signature}],
+        legacy_primitive_types=False,
+    )
+    assert decoder.rows([[presto_value], [None]]) == expected.map([[trino_value], [None]])
