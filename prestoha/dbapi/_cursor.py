@@ -11,6 +11,7 @@ import trino.dbapi
 import trino.exceptions
 
 from prestoha import errors
+from prestoha.dbapi._columnar import ColumnarReads, have_pyarrow
 from prestoha.execution import Execution, Prefetched
 from prestoha.protocol import Dialect
 
@@ -63,8 +64,9 @@ def _values(params: Sequence[Any]) -> str:
         raise errors.NotSupportedError(str(exc)) from None
 
 
-class Cursor:
-    """A PEP 249 cursor. Rows come as lists, values mapped as the trino client maps them."""
+class Cursor(ColumnarReads):
+    """A PEP 249 cursor. Rows come as lists, values mapped as the trino client maps them;
+    or as Arrow columns (``fetch_arrow_table``, ``fetch_record_batch``, ``fetch_df``...)."""
 
     def __init__(
         self,
@@ -273,7 +275,9 @@ class Cursor:
     def fetch_df_chunks(self, size: int | None = None) -> Generator[Any, None, None]:
         """Yield the rows as pandas DataFrames of ``size`` rows (needs ``prestoha[pandas]``).
 
-        As with :meth:`iter_batches`, stopping early cancels the query.
+        With pyarrow installed (``prestoha[arrow]``) each chunk is built from Arrow columns
+        (as :meth:`fetch_df`), else from rows. As with :meth:`iter_batches`, stopping early
+        cancels the query.
         """
         try:
             import pandas
@@ -281,6 +285,9 @@ class Cursor:
             raise errors.NotSupportedError(
                 "fetch_df_chunks needs pandas: pip install 'prestoha[pandas]'"
             ) from None
+        if have_pyarrow():
+            yield from self._df_chunks_via_arrow(self.arraysize if size is None else size)
+            return
         description = self.description or []
         columns = [d[0] for d in description]
         batches = self.iter_batches(size)

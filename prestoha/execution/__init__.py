@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from prestoha.execution import _workers
 from prestoha.execution._buffer import DEFAULT_PREFETCH, PageBuffer, PrefetchLimit
+from prestoha.execution._columnar import switch as read_as_arrow
+from prestoha.execution._columnar import take_batches
 from prestoha.execution._decision import ResumeMode
 from prestoha.execution._dispatch import ExecutionContext
 from prestoha.execution._execution import Execution, Prefetched
@@ -42,6 +44,8 @@ __all__ = [
     "busy_fetchers",
     "release_idle_fetchers",
     "classify",
+    "read_as_arrow",
+    "take_batches",
     "new_digest",
     "new_http_session",
     "row_digest_update",

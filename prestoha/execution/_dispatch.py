@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from prestoha import errors, events
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.execution._buffer import PrefetchLimit
+from prestoha.execution._columnar import ColumnarPlan
 from prestoha.execution._decision import ResumeMode, Statement, decide
 from prestoha.execution._failures import Abandoned, Failure, Phase, classify
 from prestoha.execution._runner import AttemptFailed, AttemptRunner, Event
@@ -72,6 +73,8 @@ class Dispatch:
         self.runner: AttemptRunner | None = None
         #: The coordinator's in-flight slot, given back when the attempt ends.
         self.token: InFlight | None = None
+        #: How every attempt decodes rows once the caller reads Arrow (see ``_columnar``).
+        self.columnar: ColumnarPlan | None = None
         self._deadline: float | None = None
 
     # -- choosing and starting ----------------------------------------------------------
@@ -141,6 +144,8 @@ class Dispatch:
             digest=digest,
             legacy_primitive_types=ctx.legacy_primitive_types,
         )
+        if self.columnar is not None:
+            runner.declare(self.columnar)
         self.coordinator = coordinator
         self.runner = runner
         ctx.runners.add(runner)

@@ -29,7 +29,7 @@ from prestoha.cluster import Coordinator
 from prestoha.execution._decision import ResumeMode
 from prestoha.execution._dispatch import Dispatch, ExecutionContext
 from prestoha.execution._hedging import Racer, hedged
-from prestoha.execution._replay import digest_at, new_digest, row_digest_update
+from prestoha.execution._replay import digest_at, new_digest
 from prestoha.execution._runner import AttemptEnded, AttemptFailed, AttemptRunner, Event
 from prestoha.protocol import Page
 from prestoha.statements import Classification, StatementKind
@@ -403,8 +403,7 @@ class Execution:
                 continue
             offset = resume_at - seen
             if resume_at and digest is not None:
-                d = event.digest_before.copy()
-                row_digest_update(d, event.rows[:offset])
+                d = digest_at(event.digest_before, event.rows, offset)
                 if d.digest() != digest.digest():
                     events.emit("replay", rows=resume_at, ok=False)
                     self._diverged(f"the first {resume_at} rows differ from those handed out")

@@ -28,6 +28,9 @@ def digest_at(digest_before: Any, rows: list[Any], pos: int) -> Any:
     ``rows``; None when the page carries no digest."""
     if digest_before is None:
         return None
+    at = getattr(rows, "digest_at", None)  # a page decoded into Arrow (``_columnar``)
+    if at is not None:
+        return at(digest_before, pos)
     d = digest_before.copy()
     row_digest_update(d, rows[:pos])
     return d

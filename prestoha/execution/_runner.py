@@ -17,11 +17,12 @@ from typing import Any, Union
 
 from prestoha.cluster import Coordinator
 from prestoha.execution._buffer import PageBuffer, PrefetchLimit
+from prestoha.execution._columnar import ColumnarPlan, decode
 from prestoha.execution._failures import Phase
 from prestoha.execution._replay import new_digest, row_digest_update
 from prestoha.execution._transport import Answer, Transport, TransportError
 from prestoha.execution._workers import submit
-from prestoha.protocol import Page, RowDecoder, estimated_size
+from prestoha.protocol import Page, RowDecoder, arrow_decoding, estimated_size
 
 __all__ = ["AttemptEnded", "AttemptFailed", "AttemptRunner", "Event"]
 
@@ -67,6 +68,12 @@ class AttemptRunner:
         self._stop = threading.Event()
         self._digest = new_digest() if digest else None
         self._decoder = RowDecoder(legacy_primitive_types=legacy_primitive_types)
+        #: Set when the caller reads Arrow batches (see ``_columnar``).
+        self._plan: ColumnarPlan | None = None
+        self._batches: Any = None
+        self._columns: list[dict[str, Any]] | None = None
+        self._decoded = 0  # rows decoded so far
+        self._mode_lock = threading.Lock()
         self._next_uri: str | None = None
         self._lock = threading.Lock()
         self.query_id: str | None = None
@@ -102,6 +109,15 @@ class AttemptRunner:
             next_uri, self._next_uri = self._next_uri, None
         if cancel and next_uri:
             submit(lambda: self._cancel(next_uri))
+
+    def declare(self, plan: ColumnarPlan) -> ColumnarPlan:
+        """Decode the rows from now on as ``plan`` says (its ``start`` is kept when this
+        attempt already has a plan, else it becomes the rows decoded so far); the plan a
+        new attempt of the same read must follow."""
+        with self._mode_lock:
+            start = self._decoded if self._plan is None else self._plan.start
+            self._plan = ColumnarPlan(start, plan.origin, plan.step)
+            return self._plan
 
     def join(self, timeout: float) -> None:
         self._exited.wait(timeout)
@@ -167,17 +183,37 @@ class AttemptRunner:
         with self._lock:
             self._next_uri = None if self._stop.is_set() else next_uri
         self._decoder.learn(columns)
+        self._columns = self._columns or columns
         raw = status.pop("data", None) or []
         segment_bytes = 0
-        if isinstance(raw, dict):
-            rows, segment_bytes = self._transport.segment_rows(raw, self._decoder.mapper)
-        else:
-            rows = self._decoder.rows(raw)
+        rows: Any
+        with self._mode_lock:
+            plan, first = self._plan, self._decoded
+            if plan is None and first > 0:  # the row path
+                if isinstance(raw, dict):
+                    rows, segment_bytes = self._transport.segment_rows(raw, self._decoder.mapper)
+                else:
+                    rows = self._decoder.rows(raw)
+                digest_before = None
+                if self._digest is not None:
+                    digest_before = self._digest.copy()
+                    row_digest_update(self._digest, rows)
+            else:  # the first rows, or a caller reading Arrow: see _columnar
+                if isinstance(raw, dict):
+                    raw, segment_bytes = self._transport.segment_rows(raw, _WIRE_ROWS)
+                if plan is not None and self._batches is None and raw:
+                    self._batches = arrow_decoding().BatchDecoder(self._columns)
+                rows, digest_before = decode(
+                    raw,
+                    first=first,
+                    plan=plan,
+                    keep_raw=True,
+                    rows=self._decoder,
+                    batches=self._batches,
+                    digest=self._digest,
+                )
+            self._decoded += len(rows)
         del raw
-        digest_before = None
-        if self._digest is not None:
-            digest_before = self._digest.copy()
-            row_digest_update(self._digest, rows)
         return Page(
             query_id=query_id,
             columns=columns,
@@ -197,4 +233,16 @@ class AttemptRunner:
 def _held_bytes(page: Page, answer: Answer) -> int:
     """About how much memory a buffered page holds: its rows as Python objects (several
     times their JSON), so a ``prefetch`` size bounds memory, not bytes on the wire."""
-    return max(answer.size, estimated_size(page.rows))
+    columnar = getattr(page.rows, "nbytes", None)  # Arrow's own count
+    return max(answer.size, estimated_size(page.rows) if columnar is None else columnar)
+
+
+class _WireRows:
+    """A row mapper that leaves the JSON rows as they are (for the segment decoder)."""
+
+    @staticmethod
+    def map(rows: list[Any]) -> list[Any]:
+        return rows
+
+
+_WIRE_ROWS = _WireRows()

@@ -8,6 +8,8 @@ of Python rows. It knows nothing of coordinators, retries or threads: the execut
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from prestoha.protocol._dialect import (
     PRESTO,
     PROTOCOLS,
@@ -22,6 +24,7 @@ from prestoha.protocol._session import LogicalSession, SessionState
 
 __all__ = [
     "PRESTO",
+    "arrow_decoding",
     "PROTOCOLS",
     "TRINO",
     "Dialect",
@@ -37,3 +40,11 @@ __all__ = [
     "read_status",
     "session_headers",
 ]
+
+
+def arrow_decoding() -> ModuleType:
+    """The decoding of pages into Arrow columns (``BatchDecoder``, ``arrow_schema``): it needs
+    pyarrow, an optional dependency, so it is imported on first use."""
+    from prestoha.protocol import _arrow
+
+    return _arrow
