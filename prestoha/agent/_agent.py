@@ -56,6 +56,7 @@ class Agent:
             auth=config.auth,
             world_read=config.world_read,
             read_auth=config.read_auth,
+            election=config.election,
         )
         self._member: Member | None = None
         self._stopping = False
@@ -67,13 +68,14 @@ class Agent:
         auth on znodes whose ACL it cannot repair (exit code 2, the reason logged)."""
         cfg = self.config
         log.info(
-            "agent %s: checking %s every %g s, ZooKeeper %s, cluster %s under %s",
+            "agent %s: checking %s every %g s, ZooKeeper %s, cluster %s under %s%s",
             cfg.node_id,
             cfg.coordinator,
             cfg.interval,
             cfg.zk,
             cfg.paths.cluster,
             cfg.paths.root,
+            "" if cfg.election else ", no election (--no-election)",
         )
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:

@@ -46,6 +46,7 @@ class AgentConfig:
     read_auth: ZkAuth | None = None
     session_timeout: float = 6.0
     verify_tls: bool = True
+    election: bool = True
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, env: dict[str, str] | None = None) -> AgentConfig:
@@ -91,6 +92,7 @@ class AgentConfig:
             read_auth=read_auth,
             session_timeout=args.session_timeout,
             verify_tls=not args.insecure,
+            election=args.election,
         )
 
 
@@ -123,8 +125,8 @@ def build_parser(prog: str = "prestoha agent") -> argparse.ArgumentParser:
     """The agent's command line."""
     p = argparse.ArgumentParser(
         prog=prog,
-        description="Health-check a Trino/Presto coordinator, register it in ZooKeeper and "
-        "take part in the leader election.",
+        description="Health-check a Trino or PrestoDB coordinator, register it in ZooKeeper "
+        "and take part in the leader election.",
     )
     p.add_argument("--coordinator", required=True, metavar="URL", help="the coordinator to check")
     p.add_argument(
@@ -163,6 +165,13 @@ def build_parser(prog: str = "prestoha agent") -> argparse.ArgumentParser:
     p.add_argument("--zk-key", metavar="PEM", help="key of --zk-cert")
     p.add_argument("--session-timeout", type=float, default=6.0, help="ZooKeeper session, s (6)")
     p.add_argument("--insecure", action="store_true", help="do not verify the coordinator's TLS")
+    p.add_argument(
+        "--election",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="take part in the leader election (default: yes); --no-election only registers "
+        "the member, for coordinators that are all active (clients in mode any)",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     # metrics (prestoha[metrics]): prestoha.agent.metrics, fed by the on_check hook
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics")

@@ -1,7 +1,11 @@
 """The agent's health check of its coordinator, and the rise/fall rule that debounces it.
 
 Healthy means ``GET /v1/info`` answers 200 with ``coordinator == true`` and
-``starting == false``. A refused connection means the process is gone: it counts as ``fall``
+``starting == false``. Trino and PrestoDB answer it with the same fields and no authentication
+(``io.trino.server.ServerInfoResource``, ``com.facebook.presto.server.ServerInfoResource``);
+PrestoDB's ``/v1/status`` has no ``starting`` and needs the internal role
+(``com.facebook.presto.server.StatusResource``), ``/v1/info/state`` the admin role: the agent
+asks neither. A refused connection means the process is gone: it counts as ``fall``
 failures at once, there is nothing to wait for.
 """
 
@@ -66,6 +70,8 @@ def classify_info(status: int, body: bytes) -> CheckResult:
     env_text = environment if isinstance(environment, str) else ""
     version_text = str(version) if isinstance(version, (str, int)) else ""
     if info.get("coordinator") is not True:
+        # a worker, or a PrestoDB resource manager (coordinator=false, starting always true:
+        # com.facebook.presto.server.ServerInfoResource.getInfo)
         return CheckResult(Outcome.UNHEALTHY, "not a coordinator", env_text, version_text)
     if info.get("starting") is not False:
         return CheckResult(Outcome.UNHEALTHY, "starting", env_text, version_text)

@@ -51,7 +51,11 @@ def _sequence(child: str) -> int | None:
 
 
 class Registrar:
-    """Keeps one node's member, contender and leader znodes in line with what it wants."""
+    """Keeps one node's member, contender and leader znodes in line with what it wants.
+
+    With ``election=False`` it holds the member znode only: it never contends, so it never
+    leads (coordinators that are all active, whose clients route in ``any`` mode).
+    """
 
     def __init__(
         self,
@@ -65,9 +69,11 @@ class Registrar:
         read_auth: ZkAuth | None = None,
         op_timeout: float = 3.0,
         tick: float = 1.0,
+        election: bool = True,
     ) -> None:
         self.paths = paths
         self.node_id = node_id
+        self.election = election
         self._acl = make_acl(auth, world_read, read_auth)
         self._client: Any = make_client(
             hosts, session_timeout=session_timeout, auth=auth, default_acl=self._acl
@@ -223,6 +229,8 @@ class Registrar:
             self._ensure_base()
             self._base_ready = sid
         self._ensure_member(member, sid)
+        if not self.election:
+            return
         if self._is_first_contender(sid):
             self._ensure_leader(member, sid)
         elif self._leading is not None:
