@@ -14,6 +14,7 @@ import trino.exceptions
 
 from prestoha import errors
 from prestoha.execution._transport import Cause, TransportError
+from prestoha.protocol import DecodingFailed
 
 __all__ = [
     "REFUSED_BEFORE_RUNNING",
@@ -120,6 +121,11 @@ def classify(exc: BaseException, phase: Phase) -> Failure:
         return Failure(
             FailureKind.QUERY_FAILED, phase, detail, error=errors.UnmappableValueError(detail)
         )
+    if isinstance(exc, DecodingFailed):
+        # prestoha's own decoding failed on a well-formed answer: every coordinator would
+        # send the same, so another attempt would fail alike. A driver bug, raised at once.
+        detail = str(exc)
+        return Failure(FailureKind.QUERY_FAILED, phase, detail, error=errors.InternalError(detail))
     if isinstance(exc, TransportError):
         return _classify_transport(exc, phase)
     if isinstance(exc, Abandoned):

@@ -19,7 +19,14 @@ from prestoha.protocol._dialect import (
     protocol_of_version,
 )
 from prestoha.protocol._headers import SESSION_HEADER_SUFFIXES, session_headers
-from prestoha.protocol._pages import Page, RowDecoder, estimated_size, loads, read_status
+from prestoha.protocol._pages import (
+    DecodingFailed,
+    Page,
+    RowDecoder,
+    estimated_size,
+    loads,
+    read_status,
+)
 from prestoha.protocol._session import LogicalSession, SessionState
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "arrow_decoding",
     "PROTOCOLS",
     "TRINO",
+    "DecodingFailed",
     "Dialect",
     "SESSION_HEADER_SUFFIXES",
     "LogicalSession",

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from trino.exceptions import TrinoDataError
 from trino.mapper import RowMapperFactory
 
 from prestoha.protocol._presto_values import column_fixers, normalize_columns, time_with_zone
 
-__all__ = ["Page", "RowDecoder", "estimated_size", "loads", "read_status"]
+__all__ = ["DecodingFailed", "Page", "RowDecoder", "estimated_size", "loads", "read_status"]
 
 try:
     import orjson
@@ -59,6 +61,26 @@ def read_status(body: bytes) -> dict[str, Any] | None:
     return status
 
 
+class DecodingFailed(Exception):
+    """prestoha's own decoding failed on a well-formed answer: the coordinator sent JSON with
+    columns and rows, and turning them into Python values raised. Every coordinator would send
+    the same, so running the query again cannot help: a driver bug, final at once.
+
+    The trino client's ``TrinoDataError`` (a value Python cannot hold) passes through as is.
+    """
+
+    def __init__(self, column: dict[str, Any] | None, cause: BaseException) -> None:
+        where = "a column"
+        if column is not None:
+            where = f"column {column.get('name')!r} of type {column.get('type')!r}"
+        detail = " ".join(f"{type(cause).__name__}: {cause}".split())[:300]
+        super().__init__(
+            f"prestoha could not decode the values of {where} ({detail}). This is a bug in "
+            "prestoha's decoding, not in the coordinator's answer: please report it with the "
+            "column's type and the coordinator's version."
+        )
+
+
 class _Mappers(RowMapperFactory):
     """The official client's value mappers, with PrestoDB's ``time with time zone``."""
 
@@ -85,20 +107,41 @@ class RowDecoder:
         self._legacy = legacy_primitive_types
         self.mapper: Any = None
         self._fixers: list[tuple[int, Any]] = []
+        self._columns: list[dict[str, Any]] = []
+        self._chunk: list[Any] = []  # the rows being mapped, to tell which column failed
 
     def learn(self, columns: list[dict[str, Any]] | None) -> None:
-        """Take the column types from the first answer that has them."""
+        """Take the column types from the first answer that has them; raises
+        :class:`DecodingFailed` when prestoha cannot read them."""
         if self.mapper is None and columns:
-            normalized = normalize_columns(columns)
-            self._fixers = [
-                (i, fix) for i, fix in enumerate(column_fixers(normalized)) if fix is not None
-            ]
-            self.mapper = _Mappers().create(columns=normalized, legacy_primitive_types=self._legacy)
+            self._columns = columns
+            try:
+                normalized = normalize_columns(columns)
+                fixers = column_fixers(normalized)
+                self.mapper = _Mappers().create(
+                    columns=normalized, legacy_primitive_types=self._legacy
+                )
+            except Exception as exc:
+                culprit = next((c for c in columns if _fails(_learn_one, c)), None)
+                raise DecodingFailed(culprit, exc) from exc
+            self._fixers = [(i, fix) for i, fix in enumerate(fixers) if fix is not None]
 
     def rows(self, raw: list[Any]) -> list[Any]:
-        """Map ``raw`` (emptied as it goes) a slice at a time."""
+        """Map ``raw`` (emptied as it goes) a slice at a time; raises :class:`DecodingFailed`
+        when prestoha's own decoding fails (the trino client's ``TrinoDataError`` as is)."""
         if self.mapper is None or not raw:
             return []
+        self._chunk = raw
+        try:
+            return self._rows(raw)
+        except TrinoDataError:
+            raise
+        except Exception as exc:
+            raise DecodingFailed(self._culprit(), exc) from exc
+        finally:
+            self._chunk = []
+
+    def _rows(self, raw: list[Any]) -> list[Any]:
         if len(raw) <= _MAP_STEP:
             mapped: list[Any] = self.mapper.map(self._fixed(raw))
             return mapped
@@ -106,6 +149,7 @@ class RowDecoder:
         for start in range(0, len(raw), _MAP_STEP):
             chunk = raw[start : start + _MAP_STEP]
             raw[start : start + _MAP_STEP] = [None] * len(chunk)
+            self._chunk = chunk
             out.extend(self.mapper.map(self._fixed(chunk)))
         return out
 
@@ -116,6 +160,41 @@ class RowDecoder:
                     if row[index] is not None:
                         row[index] = fix(row[index])
         return rows
+
+    def _culprit(self) -> dict[str, Any] | None:
+        """The first column whose values fail alone in the slice that failed (None when
+        none does); only looked for once decoding has failed."""
+        fixers = dict(self._fixers)
+        mappers = getattr(self.mapper, "columns", None) or []
+        for index, column in enumerate(self._columns):
+            fixer = fixers.get(index)
+            mapper = mappers[index] if index < len(mappers) else None
+            for row in self._chunk:
+                if _fails(_map_one, row, index, fixer, mapper):
+                    return column
+        return None
+
+
+def _fails(attempt: Callable[..., object], *args: Any) -> bool:
+    try:
+        attempt(*args)
+    except Exception:
+        return True
+    return False
+
+
+def _map_one(row: list[Any], index: int, fixer: Any, mapper: Any) -> object:
+    # Fixing a value twice is harmless: a fixer parses text only, and leaves parsed values.
+    value = row[index]
+    if value is not None and fixer is not None:
+        value = fixer(value)
+    return mapper.map(value) if mapper is not None else value
+
+
+def _learn_one(column: dict[str, Any]) -> object:
+    (normalized,) = normalize_columns([column])
+    column_fixers([normalized])
+    return _Mappers().create(columns=[normalized], legacy_primitive_types=False)
 
 
 _MAP_STEP = 1024
