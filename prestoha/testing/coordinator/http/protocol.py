@@ -328,17 +328,24 @@ class QueryRegistry:
             return Reply(410, b"", "text/plain") if presto else text_reply(410, "Gone")
         if token != q.exec_token + 1 or q.done:
             return Reply(404, b"", "text/plain") if presto else text_reply(404, NOT_FOUND)
-        reply = self._next_page(q, token, base)
-        if token == 0 and q.delay:
-            reply.delay = q.delay
+        # A query whose first rows are late (the random_latency fault) has none ready yet:
+        # Trino still answers within maxWait, with a page without data
+        # (io.trino.server.protocol.ExecutingStatementResource waits at most maxWait,
+        # capped at one second), and the client asks again.
+        late = q.delay - (time.monotonic() - (q.dispatched_at or 0.0)) if q.delay else 0.0
+        reply = self._next_page(q, token, base, hold=late > 0)
+        if late > 0:
+            reply.delay = min(q.max_wait, late)
+        else:
+            q.delay = 0.0
         q.exec_token = token
         q.cached = reply
         return reply
 
-    def _next_page(self, q: Query, token: int, base: str) -> Reply:
+    def _next_page(self, q: Query, token: int, base: str, *, hold: bool = False) -> Reply:
         item: Item | None = None
         producer = q.producer  # read once: a cancel may clear it meanwhile
-        if q.failure is None and producer is not None:
+        if q.failure is None and producer is not None and not hold:
             item = producer.take(q.max_wait)
         if q.failure is None and item is not None and item.kind == "error":
             q.fail(item.error or {})
