@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from prestoha import events
 from prestoha.cluster._coordinator import Coordinator
 from prestoha.cluster._prober import Prober, tls_failure
 from prestoha.discovery import Discovery, Topology
@@ -66,6 +67,8 @@ class Cluster:
         self._registered: dict[str, str] = {}
         self._lock = threading.Lock()
         self._key: Hashable | None = None
+        self._watchers: dict[object, tuple[str, Callable[[], None]]] = {}
+        self._leader: str | None = None
         self._on_topology(discovery.topology())
         self._unsubscribe = discovery.subscribe(self._on_topology)
         self._checking: set[str] = set()
@@ -78,6 +81,7 @@ class Cluster:
                 probe_interval,
                 leader_only=validate_mode(mode) is RoutingMode.LEADER,
                 verify=verify,
+                on_down=self._notify,
             )
             self._prober.start()
 
@@ -140,7 +144,14 @@ class Cluster:
                     # Registered anew: its agent saw it come back healthy.
                     self.router.reinstate(m.uri)
                 self._registered[m.uri] = m.registered_at
+            leader = topology.leader.uri if topology.leader is not None else None
+            changed, self._leader = leader != self._leader, leader
         self.router.set_members(m.uri for m in topology.members)
+        if changed:
+            events.emit(
+                "leader", node=leader, epoch=topology.leader.epoch if topology.leader else None
+            )
+            self._notify(None)
 
     def acquire(
         self, mode: RoutingMode | str, exclude: frozenset[str] = frozenset()
@@ -179,6 +190,21 @@ class Cluster:
         assert leader is not None
         return Coordinator.from_uri(leader.node_id, leader.uri), token
 
+    def acquire_standby(
+        self, exclude: frozenset[str] = frozenset()
+    ) -> tuple[Coordinator, InFlight] | None:
+        """In ``leader`` mode, a member to take a read while the leader is dead (refused or
+        silent) and no successor is elected yet; None when the leader is not dead or no
+        other member is up."""
+        leader = self.discovery.topology().leader
+        if leader is None or not self.is_dead(leader.uri):
+            return None
+        found = self.acquire(RoutingMode.ANY, exclude | {leader.uri})
+        if found is not None and self.is_dead(found[0].uri):
+            self.done(found[1])  # every other member is down too
+            return None
+        return found
+
     def done(self, token: InFlight) -> None:
         """The attempt counted by ``token`` is over."""
         self.router.end(token)
@@ -201,19 +227,43 @@ class Cluster:
     def is_dead(self, uri: str) -> bool:
         """Whether ``uri`` was marked down for a refused or silent connection (not merely
         ejected for failures)."""
-        snap = self.router.snapshot().get(uri)
-        return snap is not None and snap.state == "down"
+        return self.router.state(uri) == "down"
 
     def is_down(self, uri: str) -> bool:
         """Whether no query should go to ``uri`` now (refused, or ejected for failures)."""
-        snap = self.router.snapshot().get(uri)
-        return snap is not None and snap.state in ("down", "ejected")
+        return self.router.state(uri) in ("down", "ejected")
 
     def mark_down(self, coordinator: Coordinator, reason: str) -> None:
         """The node refused or reset a connection: every connection in the process leaves
         it at once."""
         if self.router.mark_down(coordinator.uri):
             log.info("coordinator %s marked down: %s", coordinator.uri, reason)
+        self._notify(coordinator.uri)
+
+    def watch(self, uri: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` when ``uri`` is marked down or the leader changes, until the
+        returned function is called: an execution waiting on a node learns at once that it
+        should give up, with no polling. The callback runs on the thread that found out,
+        so it must be quick and must not raise."""
+        key = object()
+        with self._lock:
+            self._watchers[key] = (uri, callback)
+
+        def unwatch() -> None:
+            with self._lock:
+                self._watchers.pop(key, None)
+
+        return unwatch
+
+    def _notify(self, uri: str | None) -> None:
+        """Wake the watchers of ``uri`` (None: of every node, the leader changed)."""
+        with self._lock:
+            targets = [cb for node, cb in self._watchers.values() if uri is None or node == uri]
+        for callback in targets:
+            try:
+                callback()
+            except Exception:  # observing must never break the one who found out
+                log.exception("a node watcher failed; ignored")
 
     def report(self, coordinator: Coordinator, *, ok: bool, latency: float | None = None) -> None:
         """Record how an attempt went (``latency``: the submit round trip, in seconds)."""
@@ -255,13 +305,16 @@ class Cluster:
         # rare (a query waited a second and more) and short: a thread of its own is cheap
         threading.Thread(target=check, name="prestoha-hang-check", daemon=True).start()
 
-    def should_abandon(self, coordinator: Coordinator, mode: RoutingMode | str) -> bool:
+    def should_abandon(
+        self, coordinator: Coordinator, mode: RoutingMode | str, *, standby: bool = False
+    ) -> bool:
         """Whether a read waiting on ``coordinator`` should give up and go elsewhere: the node
         is dead (an ejection for failures only keeps new queries away), or in ``leader``
-        mode another node leads now."""
+        mode another node leads now (unless the read was sent to a ``standby`` while the
+        leader was down: that node is as good as the new leader)."""
         if self.is_dead(coordinator.uri):
             return True
-        if validate_mode(mode) is not RoutingMode.LEADER:
+        if standby or validate_mode(mode) is not RoutingMode.LEADER:
             return False
         topo = self.discovery.topology()
         return topo.leader is not None and topo.leader.uri != coordinator.uri

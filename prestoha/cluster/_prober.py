@@ -64,8 +64,10 @@ class Prober:
         *,
         leader_only: bool,
         verify: bool | str,
+        on_down: Callable[[str], None] = lambda uri: None,
     ) -> None:
         self._router = router
+        self._on_down = on_down
         self._topology = topology
         self._interval = interval
         self._leader_only = leader_only
@@ -112,6 +114,7 @@ class Prober:
                 return False
             if not isinstance(exc, requests.exceptions.ConnectTimeout):
                 router.mark_down(uri)
+                self._on_down(uri)
                 return False
             router.record_failure(uri)
             return False
@@ -123,8 +126,7 @@ class Prober:
             router.record_failure(uri)
             return False
         router.observe_latency(uri, time.monotonic() - started)
-        snap = router.snapshot().get(uri)
-        if snap is not None and snap.state == "down":
+        if router.state(uri) == "down":
             # It was marked down for a refused or silent connection, and answers again (a
             # restart, a paused process resumed): without this, a leader that came back
             # before its agent noticed anything would stay out for the whole ejection.

@@ -122,6 +122,11 @@ class PageBuffer(Generic[T]):
             self._cond.notify_all()
             return item
 
+    def wake(self) -> None:
+        """Make a waiting :meth:`get` return now (with None when nothing came)."""
+        with self._cond:
+            self._cond.notify_all()
+
     def close(self) -> None:
         """Wake and refuse the producer; drop what is buffered."""
         with self._cond:

@@ -30,10 +30,16 @@ __all__ = ["Dispatch", "ExecutionContext"]
 
 log = logging.getLogger("prestoha.execution")
 
-#: How often a waiting execution checks whether its node was marked down or lost the lead.
-_POLL = 0.05
 #: Seconds of silence from a coordinator after which it is asked whether it is alive.
 HANG_CHECK_AFTER = 1.5
+#: The ``maxWait`` a read asks of every page request: Trino answers within it (an empty
+#: page when no rows are ready yet), so a much longer silence means the node is hung.
+PAGE_MAX_WAIT = 0.25
+#: How long past ``maxWait`` a read waits for an answer: at least this many seconds...
+HANG_MARGIN = 0.45
+#: ...or this many times the node's observed round trip, when that is longer (a slow or
+#: loaded node is not taken for a hung one).
+HANG_MARGIN_LATENCIES = 4.0
 
 
 @dataclass
@@ -76,6 +82,9 @@ class Dispatch:
         #: How every attempt decodes rows once the caller reads Arrow (see ``_columnar``).
         self.columnar: ColumnarPlan | None = None
         self._deadline: float | None = None
+        #: The member taking a read while the leader is down (``leader`` mode): the
+        #: election of another leader does not move the read away from it.
+        self._standby: str | None = None
 
     # -- choosing and starting ----------------------------------------------------------
 
@@ -83,6 +92,7 @@ class Dispatch:
         """The coordinator for the next attempt; waits up to ``failover_timeout``."""
         ctx = self.ctx
         self.release()
+        self._standby = None
         pinned = ctx.pinned()
         if pinned is not None:
             if ctx.cluster.is_dead(pinned.uri):
@@ -96,6 +106,11 @@ class Dispatch:
         found = ctx.cluster.acquire(ctx.mode, exclude)
         if found is None and exclude:
             found = ctx.cluster.acquire(ctx.mode)
+        if found is None and self.rerunnable and ctx.mode is RoutingMode.LEADER:
+            # The leader is down and its successor not elected yet (its agent needs a
+            # few checks to give up a hung node): a read need not wait for the election.
+            found = ctx.cluster.acquire_standby(frozenset(tried))
+            self._standby = found[0].uri if found is not None else None
         if found is None:
             found = ctx.cluster.wait_for(ctx.mode, frozenset(), self.deadline())
         if found is not None:
@@ -125,8 +140,13 @@ class Dispatch:
         if token is not None:
             self.ctx.cluster.done(token)
 
-    def start(self, coordinator: Coordinator, *, digest: bool) -> AttemptRunner:
-        """Start an attempt on ``coordinator``; it becomes the current one."""
+    def start(
+        self, coordinator: Coordinator, *, digest: bool, threaded: bool = False
+    ) -> AttemptRunner:
+        """Start an attempt on ``coordinator``; it becomes the current one.
+
+        Its first requests are made on the caller's thread by :meth:`wait`, unless
+        ``threaded`` (a hedged read races two attempts, each in its own thread)."""
         ctx = self.ctx
         # A write waits longer for a silent coordinator: giving up on it means its
         # outcome is unknown, while a read just runs again elsewhere.
@@ -135,10 +155,20 @@ class Dispatch:
             if self.rerunnable
             else max(ctx.request_timeout, ctx.failover_timeout)
         )
+        transport = ctx.transport(coordinator, read_timeout)
+        limit_wait = getattr(transport, "limit_wait", None)
+        if self.rerunnable and limit_wait is not None:
+            # Until the node's round trip is known, a slow node cannot be told from a
+            # hung one: the first requests wait the whole read timeout.
+            latency = ctx.cluster.router.latency(coordinator.uri)
+            if latency is not None:
+                margin = max(HANG_MARGIN, HANG_MARGIN_LATENCIES * latency)
+                read_timeout = min(read_timeout, PAGE_MAX_WAIT + margin)
+            limit_wait(PAGE_MAX_WAIT, read_timeout)
         runner = AttemptRunner(
             coordinator,
             self.sql,
-            transport=ctx.transport(coordinator, read_timeout),
+            transport=transport,
             extra_headers={**ctx.extra_headers, "X-Trino-Trace-Token": self.trace_token},
             prefetch=ctx.prefetch,
             digest=digest,
@@ -149,7 +179,8 @@ class Dispatch:
         self.coordinator = coordinator
         self.runner = runner
         ctx.runners.add(runner)
-        runner.start()
+        if threaded:
+            runner.start()
         return runner
 
     def may_hedge(self, read_only: bool) -> bool:
@@ -166,28 +197,60 @@ class Dispatch:
     # -- watching -------------------------------------------------------------------------
 
     def wait(self, runner: AttemptRunner, coordinator: Coordinator) -> Event:
-        """The attempt's next event; a read gives up on a node found dead or demoted."""
+        """The attempt's next event; a read gives up on a node found dead or demoted.
+
+        The cluster tells the waiting execution when its node is marked down or the leader
+        changes (:meth:`Cluster.watch`): a read waiting for a page then gives up at once,
+        also in the middle of a request made on the caller's own thread."""
         ctx = self.ctx
-        check_at = time.monotonic() + HANG_CHECK_AFTER
-        while True:
-            event = runner.next_event(_POLL)
-            if event is not None:
+        unwatch = ctx.cluster.watch(coordinator.uri, lambda: self._alarm(runner, coordinator))
+        try:
+            gone = self._gone(runner, coordinator)
+            if gone is not None:
+                return gone
+            if not runner.threaded:
+                event = runner.step()
+                if isinstance(event, AttemptFailed) and isinstance(event.exc, Abandoned):
+                    return self._gone(runner, coordinator) or event
                 return event
-            if time.monotonic() > check_at:
-                # Trino answers every page request within about a second: this long a
-                # silence is worth a quick look at the node.
-                ctx.cluster.check_alive(coordinator)
-                check_at = time.monotonic() + HANG_CHECK_AFTER
-            if self.rerunnable and ctx.cluster.should_abandon(coordinator, ctx.mode):
-                runner.abandon(cancel=True)
-                why = (
-                    "marked down"
-                    if ctx.cluster.is_dead(coordinator.uri)
-                    else "no longer the leader"
-                )
-                return AttemptFailed(
-                    Abandoned(f"{coordinator.uri} is {why}"), Phase.EXECUTE, runner.query_id
-                )
+            check_at = time.monotonic() + HANG_CHECK_AFTER
+            while True:
+                got = runner.next_event(max(0.0, check_at - time.monotonic()))
+                if got is not None:
+                    return got
+                gone = self._gone(runner, coordinator)
+                if gone is not None:
+                    return gone
+                if time.monotonic() >= check_at:
+                    # Trino answers every page request within about a second: this long a
+                    # silence is worth a quick look at the node.
+                    ctx.cluster.check_alive(coordinator)
+                    check_at = time.monotonic() + HANG_CHECK_AFTER
+        finally:
+            unwatch()
+
+    def _alarm(self, runner: AttemptRunner, coordinator: Coordinator) -> None:
+        """The cluster's news about ``coordinator`` (on the thread that found out)."""
+        if self.rerunnable and self._should_abandon(coordinator):
+            runner.abandon(cancel=True)
+        runner.wake()
+
+    def _should_abandon(self, coordinator: Coordinator) -> bool:
+        standby = coordinator.uri == self._standby
+        return self.ctx.cluster.should_abandon(coordinator, self.ctx.mode, standby=standby)
+
+    def _gone(self, runner: AttemptRunner, coordinator: Coordinator) -> AttemptFailed | None:
+        """The failure of a read whose node is dead or no longer leads, else None."""
+        ctx = self.ctx
+        if not self.rerunnable:
+            return None
+        if not runner.abandoned and not self._should_abandon(coordinator):
+            return None
+        runner.abandon(cancel=True)
+        why = "marked down" if ctx.cluster.is_dead(coordinator.uri) else "no longer the leader"
+        return AttemptFailed(
+            Abandoned(f"{coordinator.uri} is {why}"), Phase.EXECUTE, runner.query_id
+        )
 
     # -- recording --------------------------------------------------------------------
 
@@ -270,8 +333,13 @@ class Dispatch:
             deadline=deadline,
         )
 
-    def pause(self) -> None:
-        """Wait the retry policy's backoff, within the deadline."""
+    def pause(self, failed: Coordinator) -> None:
+        """Wait the retry policy's backoff, within the deadline.
+
+        None after a node found dead (refused, silent): the next attempt goes elsewhere,
+        and the backoff is there to spare a node that is struggling, not a gone one."""
+        if self.ctx.cluster.is_dead(failed.uri) and self.ctx.pinned() is None:
+            return
         pause = min(self.ctx.retry.backoff(self.attempts), self.deadline() - time.monotonic())
         if pause > 0:
             time.sleep(pause)

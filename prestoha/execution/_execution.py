@@ -121,6 +121,13 @@ class Execution:
         page = self._page
         return Prefetched(nbytes, rows, len(page.rows) if page is not None else 0)
 
+    def read_ahead(self) -> None:
+        """Fetch the rest of the result in the background from now on (the caller reads it
+        in batches); a small result is otherwise read on the caller's thread."""
+        runner = self._dispatch.runner
+        if runner is not None and not runner.threaded and not self._done and not self._closed:
+            runner.start()
+
     def start(self) -> None:
         """Run the statement until its first rows (or, for a write, its end) are known."""
         self._began = time.monotonic()
@@ -143,6 +150,8 @@ class Execution:
         return row
 
     def fetchmany(self, size: int) -> list[Any]:
+        # A caller reading in batches works on each one: fetch the next pages meanwhile.
+        self.read_ahead()
         out: list[Any] = []
         start = self._handed
         self._mark = (start, self._page, self._pos)
@@ -330,9 +339,10 @@ class Execution:
         while True:
             coordinator = dispatch.choose(tried)
             self._done = False
-            runner = dispatch.start(coordinator, digest=digests)
+            hedge = resume_at == 0 and dispatch.may_hedge(self.classification.read_only)
+            runner = dispatch.start(coordinator, digest=digests, threaded=hedge)
             first: list[Event] = []
-            if resume_at == 0 and dispatch.may_hedge(self.classification.read_only):
+            if hedge:
                 runner, coordinator, first = self._hedge(runner, coordinator, digests)
             outcome = self._until_ready(runner, coordinator, resume_at, digest, first)
             if outcome is None:
@@ -349,7 +359,7 @@ class Execution:
                 failure.reason,
             )
             tried.add(coordinator.uri)
-            dispatch.pause()
+            dispatch.pause(coordinator)
 
     def _hedge(
         self, runner: AttemptRunner, coordinator: Coordinator, digests: bool
@@ -361,7 +371,7 @@ class Execution:
             first,
             cluster=self._ctx.cluster,
             mode=self._ctx.mode,
-            start=lambda other: dispatch.start(other, digest=digests),
+            start=lambda other: dispatch.start(other, digest=digests, threaded=True),
             record_failure=dispatch.record_failure,
         )
         dispatch.runner, dispatch.coordinator = winner.runner, winner.coordinator

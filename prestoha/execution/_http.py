@@ -16,13 +16,14 @@ import socket
 import ssl
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import trino.client
 import trino.exceptions
 
 from prestoha import events
+from prestoha.execution._interrupt import InFlightRequest, track_connections
 from prestoha.execution._origin import Origin
 from prestoha.execution._transport import Answer, Cause, TransportError
 from prestoha.protocol import TRINO, Dialect, read_status, session_headers
@@ -71,6 +72,7 @@ def new_http_session(verify: bool | str) -> requests.Session:
     """An HTTP connection pool for one coordinator."""
     session = _DefaultHeadersOnly()
     session.verify = verify
+    track_connections(session)
     return session
 
 
@@ -93,6 +95,9 @@ class HttpTransport:
     ) -> None:
         self._host = host
         self._node = f"{scheme}://{host}:{port}"
+        self._connect_timeout = connect_timeout
+        self._max_wait: str | None = None
+        self._inflight = InFlightRequest()
         self._origin = Origin(scheme, host, port, next_uri_hosts)
         self._request = _DialectRequest(
             dialect=dialect,
@@ -106,11 +111,27 @@ class HttpTransport:
             request_timeout=(connect_timeout, read_timeout),
         )
 
+    def limit_wait(self, max_wait: float, read_timeout: float) -> None:
+        """Ask the coordinator to answer every page request within ``max_wait`` seconds
+        (Trino's and PrestoDB's ``maxWait``, on queued and executing URIs), and wait at
+        most ``read_timeout`` for any answer: a silent node is then told from a busy one
+        within about ``read_timeout``."""
+        self._max_wait = f"{max(1, round(max_wait * 1000))}ms"
+        # The official request reads its (connect, read) timeout from this attribute at
+        # every request; it has no other way to change it.
+        self._request._request_timeout = (self._connect_timeout, read_timeout)
+
+    def interrupt(self) -> None:
+        """Break the request in flight (made on another thread) and any made after it."""
+        self._inflight.interrupt()
+
     def submit(self, sql: str, headers: Mapping[str, str]) -> Answer:
         return self._answer(lambda: self._request.post(sql, dict(headers)))
 
     def fetch(self, uri: str) -> Answer:
         self._origin.check(uri)
+        if self._max_wait is not None:
+            uri = _with_max_wait(uri, self._max_wait)
         answer = self._answer(lambda: self._request.get(uri))
         retried = server_retry_of(uri)
         if retried is not None:
@@ -157,8 +178,9 @@ class HttpTransport:
 
     def _answer(self, send: Any) -> Answer:
         try:
-            response: requests.Response = send()
-            body = response.content
+            with self._inflight.sending():
+                response: requests.Response = send()
+                body = response.content
         except requests.RequestException as exc:
             raise _transport_error(exc) from exc
         except (OSError, ValueError) as exc:
@@ -208,6 +230,16 @@ def _record_server_retry(node: str, old_id: str, new_id: object) -> None:
     # was produced (PrestoDB retries only then), and the attempt follows it.
     log.info("%s retried query %s on its own as %s", node, old_id, new_id)
     events.emit("server_retry", node=node, query_id=old_id, new_query_id=new_id)
+
+
+def _with_max_wait(uri: str, max_wait: str) -> str:
+    """``uri`` with its ``maxWait`` query parameter set to ``max_wait`` (an airlift
+    Duration such as ``200ms``), which ``ExecutingStatementResource`` and
+    ``QueuedStatementResource`` read (both cap it at one second)."""
+    parts = urlsplit(uri)
+    kept = [p for p in parts.query.split("&") if p and not p.startswith("maxWait=")]
+    query = "&".join([*kept, f"maxWait={max_wait}"])
+    return urlunsplit(parts._replace(query=query))
 
 
 def _headers_of(response: requests.Response) -> dict[str, list[str]]:

@@ -1,6 +1,8 @@
-"""One attempt: a statement sent to one coordinator, its pages fetched by a background thread.
+"""One attempt: a statement sent to one coordinator, its pages fetched for the execution.
 
-The thread talks to the coordinator through a :class:`~prestoha.execution.Transport` and
+The first pages are read on the caller's own thread (:meth:`AttemptRunner.step`): a small
+query costs no thread handoff. A result with more pages is then fetched by a background
+thread that talks to the coordinator through a :class:`~prestoha.execution.Transport` and
 hands each page to the execution through a bounded buffer, so it stays at most
 ``prefetch`` ahead of the caller. The caller can abandon the attempt at any moment: the
 thread stops after its current request and the query is cancelled on the coordinator.
@@ -18,7 +20,7 @@ from typing import Any, Union
 from prestoha.cluster import Coordinator
 from prestoha.execution._buffer import PageBuffer, PrefetchLimit
 from prestoha.execution._columnar import ColumnarPlan, decode
-from prestoha.execution._failures import Phase
+from prestoha.execution._failures import Abandoned, Phase
 from prestoha.execution._replay import new_digest, row_digest_update
 from prestoha.execution._transport import Answer, Transport, TransportError
 from prestoha.execution._workers import submit
@@ -27,6 +29,10 @@ from prestoha.protocol import Page, RowDecoder, arrow_decoding, estimated_size
 __all__ = ["AttemptEnded", "AttemptFailed", "AttemptRunner", "Event"]
 
 log = logging.getLogger("prestoha.execution")
+
+#: Pages with rows read on the caller's thread before a background thread reads ahead: a
+#: small result never pays for a thread handoff, a long one is fetched while it is read.
+_SYNC_DATA_PAGES = 2
 
 
 @dataclass
@@ -81,13 +87,66 @@ class AttemptRunner:
         #: Seconds the POST took to be answered: the node's latency as routing sees it.
         self.submit_latency: float | None = None
         self._exited = threading.Event()
+        self._threaded = False
+        self._submitted = False
+        self._phase = Phase.SUBMIT
+        self._answered = 0  # pages answered after the POST
+        self._data_pages = 0  # pages with rows read on the caller's thread
+        self._held = 0  # bytes the last page holds
+
+    @property
+    def threaded(self) -> bool:
+        """Whether a background thread fetches the pages (else the caller's thread does)."""
+        return self._threaded
 
     def start(self) -> None:
+        """Fetch the rest of the pages in a background thread, ahead of the caller."""
+        with self._lock:
+            if self._threaded or self._stop.is_set():
+                return
+            self._threaded = True
         submit(self._run)
 
+    def step(self) -> Event:
+        """One request on the caller's thread (the POST, or the GET of the next page) and
+        the event it makes; call it only while the runner is not threaded.
+
+        A small result is read this way without any thread handoff. After the second page
+        with rows, the rest is fetched ahead in a background thread (:meth:`start`).
+        """
+        if self._stop.is_set():
+            return AttemptFailed(Abandoned("the attempt was abandoned"), self._phase, self.query_id)
+        event = self._one(sync=True)
+        if self._stop.is_set() and not isinstance(event, Page):
+            # Interrupted by a notification (the node went down, the leader changed): the
+            # error the broken request raised says nothing about the node.
+            return AttemptFailed(Abandoned("the attempt was abandoned"), self._phase, self.query_id)
+        if isinstance(event, Page):
+            if event.rows:
+                self._data_pages += 1
+            if not event.final and self._data_pages >= _SYNC_DATA_PAGES:
+                self.start()
+        else:
+            self._exited.set()
+        return event
+
     def next_event(self, timeout: float) -> Event | None:
-        """The next page or outcome, or None if nothing came within ``timeout``."""
+        """The next page or outcome from the background thread, or None if nothing came
+        within ``timeout`` (or :meth:`wake` was called)."""
         return self._events.get(timeout)
+
+    def wake(self) -> None:
+        """Make a waiting :meth:`next_event` return now, and break a request in flight on
+        the caller's thread (the cluster calls it when the node went down or lost the lead)."""
+        self._events.wake()
+        interrupt = getattr(self._transport, "interrupt", None)
+        if interrupt is not None and not self._threaded:
+            interrupt()
+
+    @property
+    def abandoned(self) -> bool:
+        """Whether :meth:`abandon` was called."""
+        return self._stop.is_set()
 
     @property
     def buffered(self) -> tuple[int, int]:
@@ -96,7 +155,7 @@ class AttemptRunner:
 
     @property
     def finished(self) -> bool:
-        return self._exited.is_set()
+        return self._exited.is_set() or (not self._threaded and self._stop.is_set())
 
     def abandon(self, cancel: bool = True) -> None:
         """Stop fetching; cancel the query on the coordinator unless it already ended.
@@ -120,7 +179,8 @@ class AttemptRunner:
             return self._plan
 
     def join(self, timeout: float) -> None:
-        self._exited.wait(timeout)
+        if self._threaded:
+            self._exited.wait(timeout)
 
     def _cancel(self, uri: str) -> None:
         try:
@@ -141,38 +201,61 @@ class AttemptRunner:
             self._exited.set()
 
     def _fetch(self) -> None:
-        phase = Phase.SUBMIT
-        answered = 0  # pages answered after the POST
-        try:
-            answer = self._transport.submit(self.sql, self._extra_headers)
-            self.submit_latency = time.monotonic() - self.started
-            page = self._page(answer)
-            phase = Phase.EXECUTE
-            if not self._put(page, _held_bytes(page, answer)):
-                return
-            while not page.final:
+        while True:
+            if self._submitted:
                 with self._lock:
                     uri = self._next_uri
                 if uri is None or self._stop.is_set() or not self._events.wait_for_room():
                     return
-                answer = self._transport.fetch(uri)
-                answered += 1
+            event = self._one(sync=False)
+            if isinstance(event, AttemptFailed):
+                if not self._stop.is_set():
+                    self._put(event)
+                return
+            if isinstance(event, AttemptEnded):
+                self._put(event)
+                return
+            if not self._put(event, self._held):
+                return
+            if event.final:
+                self._put(AttemptEnded())
+                return
+
+    def _one(self, *, sync: bool) -> Event:
+        """One request: the POST, or the GET of the next URI; the event it makes.
+
+        On the caller's thread an interrupt (Ctrl-C) is raised, not classified."""
+        try:
+            if not self._submitted:
+                self._submitted = True
+                answer = self._transport.submit(self.sql, self._extra_headers)
+                self.submit_latency = time.monotonic() - self.started
                 page = self._page(answer)
-                if not self._put(page, _held_bytes(page, answer)):
-                    return
-            self._put(AttemptEnded())
+                self._phase = Phase.EXECUTE
+            else:
+                with self._lock:
+                    uri = self._next_uri
+                if uri is None:
+                    return AttemptEnded()
+                answer = self._transport.fetch(uri)
+                self._answered += 1
+                page = self._page(answer)
+            self._held = _held_bytes(page, answer)
+            return page
         except BaseException as exc:  # every failure goes to the execution to be classified
+            if sync and not isinstance(exc, Exception):
+                raise  # Ctrl-C on the caller's thread is the caller's
+            phase = self._phase
             if (
                 phase is Phase.EXECUTE
-                and answered == 0
+                and self._answered == 0
                 and isinstance(exc, TransportError)
                 and exc.cause.never_sent
             ):
                 # Trino starts a query on the first GET of its queued URI; that GET never
                 # left this machine, so the query never started.
                 phase = Phase.SUBMIT
-            if not self._stop.is_set():
-                self._put(AttemptFailed(exc, phase, self.query_id))
+            return AttemptFailed(exc, phase, self.query_id)
 
     def _page(self, answer: Answer) -> Page:
         status = answer.status

@@ -246,6 +246,19 @@ class Router:
             node = self._select(candidates, mode, leader, exclude, zones, now)
             return None if node is None else self._begin(node, now)
 
+    def state(self, node: str) -> NodeState:
+        """``node``'s state now (a node never heard of is healthy): cheaper than a snapshot,
+        for the checks made on every request."""
+        with self._lock:
+            health = self._nodes.get(node)
+            return "healthy" if health is None else health.state(self._clock())
+
+    def latency(self, node: str) -> float | None:
+        """``node``'s latency estimate in seconds (None before the first sample)."""
+        with self._lock:
+            health = self._nodes.get(node)
+            return None if health is None else health.latency.value
+
     def nodes_to_probe(self) -> list[str]:
         """Nodes on probation: a successful ``/v1/info`` probe brings one back."""
         with self._lock:

@@ -76,6 +76,12 @@ class FakeCoordinator:
         self.faults: dict[tuple[str, int], Fault] = {}
         self.submitted: list[str] = []
         self.cancelled: list[str] = []
+        #: A hang outlasts the read timeout (a test of what else ends a request).
+        self.ignore_read_timeout = False
+        #: Every transport made to this node (one per attempt).
+        self.transports: list[FakeTransport] = []
+        #: The thread each submit and fetch was made on, in order.
+        self.threads: list[threading.Thread] = []
         self.release = threading.Event()
         self._queries: dict[str, _Query] = {}
         self._fetches = 0
@@ -92,13 +98,20 @@ class FakeCoordinator:
         """Fail the ``n``-th ``request`` ("submit" or "fetch", counting from 0)."""
         self.faults[(request, n)] = fault
 
+    def fail_next(self, request: str, fault: Fault) -> None:
+        """Fail the next ``request`` ("submit" or "fetch") made to this node."""
+        with self._lock:
+            n = len(self.submitted) if request == "submit" else self._fetches
+        self.fail(request, n, fault)
+
     # -- the transport's side ----------------------------------------------------------
 
-    def submit(self, sql: str) -> Answer:
+    def submit(self, sql: str, via: FakeTransport | None = None) -> Answer:
         with self._lock:
             n = len(self.submitted)
             self.submitted.append(sql)
-        self._maybe_fail(("submit", n), None)
+            self.threads.append(threading.current_thread())
+        self._maybe_fail(("submit", n), None, via)
         query_id = f"q{next(self._ids)}"
         query = _Query(sql, self._pages(query_id, sql))
         self._queries[query_id] = query
@@ -111,13 +124,14 @@ class FakeCoordinator:
             }
         )
 
-    def fetch(self, uri: str) -> Answer:
-        query_id = uri.split("/")[-2]
+    def fetch(self, uri: str, via: FakeTransport | None = None) -> Answer:
+        query_id = uri.split("?")[0].split("/")[-2]
         query = self._queries.get(query_id)
         with self._lock:
             n = self._fetches
             self._fetches += 1
-        self._maybe_fail(("fetch", n), query)
+            self.threads.append(threading.current_thread())
+        self._maybe_fail(("fetch", n), query, via)
         if query is None:
             raise TransportError(Cause.HTTP_STATUS, status=404, body="Query not found")
         page = dict(query.pages[query.next])
@@ -131,7 +145,9 @@ class FakeCoordinator:
         if query is not None:
             query.cancelled.set()
 
-    def _maybe_fail(self, key: tuple[str, int], query: _Query | None) -> None:
+    def _maybe_fail(
+        self, key: tuple[str, int], query: _Query | None, via: FakeTransport | None
+    ) -> None:
         fault = self.faults.pop(key, None)
         if fault is None:
             return
@@ -139,7 +155,17 @@ class FakeCoordinator:
             time.sleep(fault.delay)
             return
         if fault.hang:
+            # As a socket would: silent until the read timeout, a shutdown of the connection
+            # (an interrupt), or the query's end.
+            timeout = None
+            if via is not None and not self.ignore_read_timeout:
+                timeout = via.read_timeout
+            deadline = None if timeout is None else time.monotonic() + timeout
             while not self.release.is_set() and not (query and query.cancelled.is_set()):
+                if via is not None and via.interrupted.is_set():
+                    raise TransportError(Cause.RESET, "connection shut down")
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
                 self.release.wait(0.01)
             raise TransportError(Cause.NO_ANSWER, "read timed out")
         if fault.cause is not None:
@@ -181,12 +207,23 @@ class FakeTransport:
 
     def __init__(self, node: FakeCoordinator) -> None:
         self._node = node
+        #: What ``limit_wait`` asked for: the read timeout of every request, the maxWait.
+        self.read_timeout: float | None = None
+        self.max_wait: float | None = None
+        self.interrupted = threading.Event()
+        node.transports.append(self)
+
+    def limit_wait(self, max_wait: float, read_timeout: float) -> None:
+        self.max_wait, self.read_timeout = max_wait, read_timeout
+
+    def interrupt(self) -> None:
+        self.interrupted.set()
 
     def submit(self, sql: str, headers: Mapping[str, str]) -> Answer:
-        return self._node.submit(sql)
+        return self._node.submit(sql, self)
 
     def fetch(self, uri: str) -> Answer:
-        return self._node.fetch(uri)
+        return self._node.fetch(uri, self)
 
     def cancel(self, uri: str) -> None:
         self._node.cancel(uri)
