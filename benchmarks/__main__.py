@@ -26,6 +26,7 @@ BENCHMARKS = [
     ("B3", "prefetch"),
     ("B4", "memory"),
     ("B5", "failover_kill"),
+    ("B5p", "failover_kill_prestodb"),
     ("B6", "failover_hang"),
     ("B7", "slow_node"),
     ("B8", "hedge"),

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import trino.dbapi
 
@@ -19,6 +20,23 @@ def trino_connect(uri: str, **kwargs: Any) -> Any:
     """The unmodified ``trino.dbapi`` client on one coordinator (or a proxy) at ``uri``."""
     return trino.dbapi.connect(  # type: ignore[no-untyped-call]
         host=uri, user=USER, catalog="tpch", schema="tiny", **kwargs
+    )
+
+
+def prestodb_connect(uri: str, **kwargs: Any) -> Any:
+    """The unmodified ``prestodb.dbapi`` client (presto-python-client) on one PrestoDB
+    coordinator (or a proxy) at ``uri``: the baseline when the coordinators are PrestoDB's."""
+    import prestodb.dbapi  # type: ignore[import-untyped]
+
+    parts = urlsplit(uri)
+    return prestodb.dbapi.connect(
+        host=parts.hostname,
+        port=parts.port,
+        http_scheme=parts.scheme,
+        user=USER,
+        catalog="tpch",
+        schema="tiny",
+        **kwargs,
     )
 
 

@@ -26,11 +26,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import _common as c
-from benchmarks._clients import AGENT_DEFAULTS, local_cluster, prestoha_connect, trino_connect
+from benchmarks._clients import (
+    AGENT_DEFAULTS,
+    local_cluster,
+    prestodb_connect,
+    prestoha_connect,
+    trino_connect,
+)
 from benchmarks._haproxy import HAProxy
 from prestoha.testing.cluster import LocalCluster
 
 HAPROXY_CHECK = "check inter 2s fall 3 rise 2"
+#: The baseline client for each flavor of emulated coordinators (LocalCluster's ``flavor``).
+_BASELINE = {"trino": "trino.dbapi", "presto": "trino.dbapi", "prestodb": "prestodb.dbapi"}
+_BASELINE_KEY = {"trino": "trino", "presto": "trino", "prestodb": "prestodb"}
+_COORDINATORS = {
+    "trino": "coordinators",
+    "presto": "coordinators",
+    "prestodb": "PrestoDB coordinators",
+}
 
 
 @dataclass
@@ -90,6 +104,7 @@ def trial(
     window: float,
     tail: float,
     prestoha_options: dict[str, Any],
+    flavor: str = "trino",
 ) -> dict[str, Any]:
     """One trial; its gap, failures and timeline."""
     cluster.heal()
@@ -104,7 +119,8 @@ def trial(
             servers = [(cluster.node_ids[i], cluster.coordinators[i]) for i in order]
             proxy = HAProxy(servers, check=HAPROXY_CHECK).start()
             proxy.wait_all_up(30)
-            conn = trino_connect(proxy.uri)
+            # the baseline speaks the coordinators' own protocol
+            conn = prestodb_connect(proxy.uri) if flavor == "prestodb" else trino_connect(proxy.uri)
         else:
             conn = prestoha_connect(cluster, **prestoha_options)
         cur = conn.cursor()
@@ -169,7 +185,7 @@ def trial(
     }
 
 
-def measure(fault: str, args: argparse.Namespace) -> c.Outcome:
+def measure(fault: str, args: argparse.Namespace, flavor: str = "trino") -> c.Outcome:
     gap_bar, ratio_bar = (1.0, 4.0) if fault == "kill" else (2.5, 2.0)
     options: dict[str, Any] = {"mode": "leader"}
     if args.request_timeout is not None:
@@ -188,6 +204,7 @@ def measure(fault: str, args: argparse.Namespace) -> c.Outcome:
         agent_interval=agent["interval"],
         fall=agent["fall"],
         agent_args=("--check-timeout", str(agent["check_timeout"])),
+        flavor=flavor,
     ) as cluster:
         for i in range(args.trials):
             for client in ("prestoha", "haproxy"):
@@ -199,6 +216,7 @@ def measure(fault: str, args: argparse.Namespace) -> c.Outcome:
                     window=args.window,
                     tail=args.tail,
                     prestoha_options=options,
+                    flavor=flavor,
                 )
                 trials.append(t)
                 c.log(
@@ -245,7 +263,9 @@ def measure(fault: str, args: argparse.Namespace) -> c.Outcome:
             "fault": "SIGKILL of the leader" if fault == "kill" else "SIGSTOP of the leader",
             "query": c.WHO_SQL,
             "prestoha": {**options, "request_timeout": args.request_timeout or "default"},
-            "trino": "trino.dbapi defaults (max_attempts 3, request_timeout 30 s)",
+            "coordinators": flavor,
+            _BASELINE_KEY[flavor]: f"{_BASELINE[flavor]} defaults (max_attempts 3, "
+            "request_timeout 30 s)",
             "haproxy": f"1 server + 2 backup, {HAPROXY_CHECK}, option httpchk GET /v1/info, "
             "timeouts connect 5s client 50s server 50s",
             "agent": agent,
@@ -257,7 +277,9 @@ def measure(fault: str, args: argparse.Namespace) -> c.Outcome:
     )
 
 
-def main(fault: str, bench_id: str, name: str, argv: list[str] | None) -> int:
+def main(
+    fault: str, bench_id: str, name: str, argv: list[str] | None, flavor: str = "trino"
+) -> int:
     doc = "SIGKILL" if fault == "kill" else "SIGSTOP"
     p = c.parser(f"{bench_id} {name}: {doc} the leader under a query loop", limit=1500)
     p.add_argument("--trials", type=int, default=5, help="trials per client (5)")
@@ -274,8 +296,8 @@ def main(fault: str, bench_id: str, name: str, argv: list[str] | None) -> int:
     return c.run(
         bench_id,
         name,
-        f"{doc} the leader of 3 coordinators under back-to-back small reads: "
-        "prestoha vs HAProxy + trino.dbapi",
-        lambda: measure(fault, args),
+        f"{doc} the leader of 3 {_COORDINATORS[flavor]} under back-to-back small reads: "
+        f"prestoha vs HAProxy + {_BASELINE[flavor]}",
+        lambda: measure(fault, args, flavor),
         args=args,
     )

@@ -38,6 +38,12 @@ HEADLINE = {
         "prestoha_failed_queries",
         "haproxy_failed_queries",
     ],
+    "failover_kill_prestodb": [
+        "prestoha_gap_median_s",
+        "haproxy_gap_median_s",
+        "prestoha_failed_queries",
+        "haproxy_failed_queries",
+    ],
     "failover_hang": [
         "prestoha_gap_median_s",
         "haproxy_gap_median_s",
@@ -128,7 +134,8 @@ def plot_failover(result: dict[str, Any], out: Path) -> bool:
                 ax.plot([t["gap_s"]], [row], marker="|", color="black", markersize=14)
         ax.axvline(0, color="black", linestyle="--", linewidth=1)
         ax.set_yticks(range(len(mine)), [f"trial {i + 1}" for i in range(len(mine))])
-        label = "prestoha (leader mode)" if client == "prestoha" else "HAProxy + trino.dbapi"
+        baseline = "prestodb.dbapi" if "prestodb" in result["config"] else "trino.dbapi"
+        label = "prestoha (leader mode)" if client == "prestoha" else f"HAProxy + {baseline}"
         ax.set_title(label, fontsize=10, loc="left")
         ax.set_xlim(-1.0, right)
     from matplotlib.lines import Line2D
@@ -224,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     results = {k: v for k, v in load().items() if k not in skip}
-    plots = []
-    for name in ("failover_kill", "failover_hang"):
+    plots: list[tuple[str, str]] = []
+    for name in ("failover_kill", "failover_kill_prestodb", "failover_hang"):
         if name in results and plot_failover(results[name], DOCS / "img" / f"{name}.png"):
             plots.append((name, f"{name} timeline"))
     if "slow_node" in results and plot_slow_node(
