@@ -42,6 +42,10 @@ class _DefaultHeadersOnly(requests.Session):
     id) would leak into another query that shares the connection pool.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[Any, Any] = {}
+
     @property
     def headers(self) -> Any:
         return requests.utils.default_headers()
@@ -49,6 +53,23 @@ class _DefaultHeadersOnly(requests.Session):
     @headers.setter
     def headers(self, value: Any) -> None:
         pass
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        # requests reads the proxy variables of the environment at every request (a scan
+        # of os.environ: a good part of a small query's time in the client). A pool talks
+        # to one coordinator, so the answer is read once per origin and kept: a proxy
+        # variable changed later takes effect in new connections.
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, _frozen(proxies), stream, verify, _frozen(cert))
+        cached = self._environment.get(key)
+        if cached is None:
+            cached = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = cached
+        settings = dict(cached)
+        settings["proxies"] = dict(settings["proxies"] or {})
+        return settings
 
 
 class _DialectRequest(trino.client.TrinoRequest):
@@ -230,6 +251,15 @@ def _record_server_retry(node: str, old_id: str, new_id: object) -> None:
     # was produced (PrestoDB retries only then), and the attempt follows it.
     log.info("%s retried query %s on its own as %s", node, old_id, new_id)
     events.emit("server_retry", node=node, query_id=old_id, new_query_id=new_id)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of a requests setting (a dict of proxies, a cert pair, a path)."""
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    if isinstance(value, list):
+        return tuple(value)
+    return value
 
 
 def _with_max_wait(uri: str, max_wait: str) -> str:

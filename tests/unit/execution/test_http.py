@@ -122,3 +122,21 @@ def test_a_cancel_is_a_delete_of_the_next_uri() -> None:
     responses.delete(f"{URI}/v1/statement/executing/q1/2", status=204)
     transport().cancel(f"{URI}/v1/statement/executing/q1/2")
     assert [c.request.method for c in responses.calls] == ["DELETE"]
+
+
+def test_the_proxy_environment_is_read_once_per_coordinator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    session = new_http_session(True)
+    first = session.merge_environment_settings(f"{URI}/v1/statement", {}, None, True, None)
+    assert first["proxies"]["http"] == "http://proxy.example:3128"
+    first["proxies"]["http"] = "changed by the caller"  # what requests does with its copy
+    monkeypatch.setenv("HTTP_PROXY", "http://other.example:3128")
+    again = session.merge_environment_settings(f"{URI}/v1/statement/x", {}, None, True, None)
+    assert again["proxies"]["http"] == "http://proxy.example:3128"
+    fresh = new_http_session(True)  # a new pool reads the environment again
+    later = fresh.merge_environment_settings(f"{URI}/v1/statement", {}, None, True, None)
+    assert later["proxies"]["http"] == "http://other.example:3128"
