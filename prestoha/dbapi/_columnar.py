@@ -77,7 +77,7 @@ class ColumnarReads:
         decoder = _decoder(ex)
         read_as_arrow(ex, rows_per_batch)
         return pa.RecordBatchReader.from_batches(
-            decoder.schema, _batches(ex, rows_per_batch, decoder)
+            decoder.schema, _batches(self, ex, rows_per_batch, decoder)
         )
 
     def fetch_df(self, *, types_mapper: Any = None) -> Any:
@@ -111,7 +111,11 @@ def _decoder(ex: Execution) -> Any:
     return arrow_decoding().BatchDecoder(ex.columns or [])
 
 
-def _batches(ex: Execution, size: int, decoder: Any) -> Generator[Any, None, None]:
+def _batches(
+    cursor: ColumnarReads, ex: Execution, size: int, decoder: Any
+) -> Generator[Any, None, None]:
+    # ``cursor`` is held so that the reader keeps it open: a cursor dropped by its caller
+    # (``conn.cursor().execute(sql).fetch_record_batch()``) would cancel the query.
     import pyarrow as pa
 
     finished = False

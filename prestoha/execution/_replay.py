@@ -23,7 +23,7 @@ def row_digest_update(digest: Any, rows: list[Any]) -> None:
         _update_rows(digest, rows)
 
 
-def digest_at(digest_before: Any, rows: list[Any], pos: int) -> Any:
+def digest_at(digest_before: Any, rows: Any, pos: int) -> Any:
     """The digest of every row before a page (``digest_before``) and its first ``pos``
     ``rows``; None when the page carries no digest."""
     if digest_before is None:
