@@ -13,7 +13,7 @@ import trino.exceptions
 from prestoha import errors
 from prestoha.dbapi._columnar import ColumnarReads, have_pyarrow
 from prestoha.execution import Execution, Prefetched
-from prestoha.protocol import Dialect
+from prestoha.protocol import Dialect, normalize_columns
 
 __all__ = ["Cursor", "render_parameters"]
 
@@ -96,7 +96,8 @@ class Cursor(ColumnarReads):
         ex = self._execution
         if ex is None or not ex.columns:
             return None
-        return [trino.dbapi.ColumnDescription.from_column(c) for c in ex.columns]
+        # In Trino's shape: PrestoDB's signatures differ (kinds, no timestamp precision).
+        return [trino.dbapi.ColumnDescription.from_column(c) for c in normalize_columns(ex.columns)]
 
     @property
     def rowcount(self) -> int:

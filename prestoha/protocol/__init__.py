@@ -27,6 +27,7 @@ from prestoha.protocol._pages import (
     loads,
     read_status,
 )
+from prestoha.protocol._presto_values import normalize_columns
 from prestoha.protocol._session import LogicalSession, SessionState
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "estimated_size",
     "dialect",
     "loads",
+    "normalize_columns",
     "protocol_of_version",
     "read_status",
     "session_headers",

@@ -39,6 +39,7 @@ _STRUCTURAL = ("array", "map", "row")
 # Jackson writes these old names; fromJsonValue accepts both, and so does this module.
 _KINDS = {"TYPE_SIGNATURE": "TYPE", "NAMED_TYPE_SIGNATURE": "NAMED_TYPE", "LONG_LITERAL": "LONG"}
 _DEPRECATED = ("typeArguments", "literalArguments")
+_MILLISECOND_TYPES = ("time", "time with time zone", "timestamp", "timestamp with time zone")
 _ENCLOSED_NAMES = ("timestamp microseconds",)
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -59,6 +60,11 @@ def _normalize(signature: Any, text: Any) -> dict[str, Any]:
     raw = str(signature.get("rawType", "")).lower()
     if raw == "timestamp microseconds":
         return {"rawType": "timestamp", "arguments": [{"kind": "LONG", "value": 6}]}
+    if raw in _MILLISECOND_TYPES and not signature.get("arguments"):
+        # PrestoDB's time and timestamp types hold milliseconds and carry no precision
+        # (TimeType, TimestampType; SqlTime, SqlTimestamp write 3 digits): Trino's shape
+        # says so, as Trino's own timestamp(3) does (trino.dbapi.ColumnDescription reads it).
+        return {"rawType": raw, "arguments": [{"kind": "LONG", "value": 3}]}
     arguments = []
     for argument in signature.get("arguments") or ():
         if not isinstance(argument, dict):
