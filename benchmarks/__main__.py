@@ -25,12 +25,14 @@ BENCHMARKS = [
     ("B2", "overhead_small"),
     ("B3", "prefetch"),
     ("B4", "memory"),
+    ("B4c", "memory_columnar"),
     ("B5", "failover_kill"),
     ("B5p", "failover_kill_prestodb"),
     ("B6", "failover_hang"),
     ("B7", "slow_node"),
     ("B8", "hedge"),
     ("B9", "midstream"),
+    ("B10", "columnar"),
 ]
 
 

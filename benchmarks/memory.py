@@ -29,6 +29,8 @@ MIB = 1 << 20
 LIMIT_MIB = 64
 BAR = 1.1
 ROOT = Path(__file__).resolve().parent.parent
+#: Ways of reading only prestoha has.
+PRESTOHA_ONLY = ("fetch_df_chunks", "fetch_record_batch")
 
 
 def _reset_peak() -> bool:
@@ -57,12 +59,16 @@ def child(kwargs: dict[str, Any], rows: int, via: str, batch: int) -> dict[str, 
 
     def batch_sizes(query: str) -> Iterator[int]:
         """The length of every batch (or DataFrame) the chosen way of reading hands out."""
-        if via in ("fetchmany", "fetch_df_chunks"):
+        if via in ("fetchmany", "fetch_df_chunks", "fetch_record_batch"):
             cur = conn.cursor()
             cur.execute(query)
             if via == "fetchmany":
                 while got := cur.fetchmany(batch):
                     yield len(got)
+            elif via == "fetch_record_batch":
+                for record_batch in cur.fetch_record_batch(batch):
+                    yield record_batch.num_rows
+                    del record_batch  # held by nobody while the next one is read
             else:
                 for frame in cur.fetch_df_chunks(batch):
                     yield len(frame)
@@ -139,7 +145,7 @@ def measure(
         for r in range(rounds):
             for via in vias:
                 for prefix, kwargs in clients.items():
-                    if prefix and via == "fetch_df_chunks":
+                    if prefix and via in PRESTOHA_ONLY:
                         continue  # the trino client has no such method
                     for rows in (small, large):
                         got = _run_child(kwargs, rows, via, batch, timeout=600)
@@ -162,7 +168,7 @@ def measure(
         figures[f"{via}_growth_large_mib"] = g_large
         figures[f"{via}_ratio"] = c.rnd(ratio)
         figures[f"{via}_pass"] = ok
-        if baseline and via != "fetch_df_chunks":
+        if baseline and via not in PRESTOHA_ONLY:
             for rows, size in ((small, "small"), (large, "large")):
                 got = [x["growth_mib"] for x in runs[f"trino_{via}_{rows}"]]
                 figures[f"trino_{via}_growth_{size}_mib"] = c.median(got)
@@ -194,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "--via",
         default="fetchmany,read_sql",
         help="fetchmany, read_sql (on a DB-API connection), read_sql_engine (on a SQLAlchemy "
-        "engine), fetch_df_chunks (prestoha only); comma-separated",
+        "engine), fetch_df_chunks, fetch_record_batch (prestoha only); comma-separated",
     )
     p.add_argument(
         "--baseline",
@@ -208,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(json.loads(args.child), args.rows, args.via, args.batch)))
         return 0
     vias = [v for v in args.via.split(",") if v]
-    if not vias or set(vias) - {"fetchmany", "read_sql", "read_sql_engine", "fetch_df_chunks"}:
+    if not vias or set(vias) - {"fetchmany", "read_sql", "read_sql_engine", *PRESTOHA_ONLY}:
         p.error(
             "--via takes fetchmany, read_sql (a DB-API connection), read_sql_engine, "
-            "fetch_df_chunks (prestoha only)"
+            "fetch_df_chunks, fetch_record_batch (prestoha only)"
         )
     return c.run(
         "B4",

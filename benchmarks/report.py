@@ -4,7 +4,8 @@ Reads every ``benchmarks/results/<name>.json`` and writes the table of the lates
 ``docs/benchmarks.md`` (between its results markers, leaving the rest of the page alone; the
 page is made when missing) and, when matplotlib is installed, the plots in ``docs/img/``: the
 failover timelines (``failover_kill.png``, ``failover_hang.png``), each node's share of the
-queries over time (``slow_node.png``) and the RSS against rows read (``memory.png``).
+queries over time (``slow_node.png``), the RSS against rows read (``memory.png``, with the
+columnar runs of B4c) and the rows/s of each way into a DataFrame or a table (``columnar.png``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ HEADLINE = {
     ],
     "hedge": ["p99_ms_hedge", "p99_ms_plain", "extra_submissions_hedge", "hedge_events"],
     "midstream": ["fault_free_median_s", "faulted_median_s", "faulted_same_digest", "rows_twice"],
+    "memory_columnar": [
+        "fetch_record_batch_growth_small_mib",
+        "fetch_record_batch_growth_large_mib",
+    ],
+    "columnar": [
+        "fetch_df_rows_per_s",
+        "read_sql_rows_per_s",
+        "fetch_arrow_table_rows_per_s",
+        "trino_fetchall_rows_per_s",
+        "df_ratio",
+        "arrow_ratio",
+    ],
     "soak": ["reads", "writes", "chaos_actions", "read_availability", "invariants_failed"],
 }
 
@@ -203,6 +216,36 @@ def plot_memory(results: list[dict[str, Any]], out: Path) -> bool:
     return _save(plt, fig, out)
 
 
+def plot_columnar(result: dict[str, Any], out: Path) -> bool:
+    """B10: rows/s of each way of reading, every round a dot, the median a bar."""
+    plt = _pyplot()
+    details = result.get("details", {})
+    ways = [
+        ("fetch_df", "prestoha fetch_df()"),
+        ("read_sql", "pandas.read_sql, trino://"),
+        ("fetch_arrow_table", "prestoha fetch_arrow_table()"),
+        ("trino_fetchall", "trino.dbapi fetchall()"),
+    ]
+    ways = [(k, t) for k, t in ways if details.get(k)]
+    if plt is None or not ways:
+        return False
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    colours = ["tab:blue", "tab:gray", "tab:green", "tab:gray"]
+    for i, (key, _) in enumerate(ways):
+        rates = [r["rows_per_s"] / 1000 for r in details[key]]
+        ax.bar(i, sorted(rates)[len(rates) // 2], color=colours[i % 4], alpha=0.6)
+        ax.plot([i] * len(rates), rates, "k.", markersize=5)
+    ax.set_xticks(range(len(ways)), [t for _, t in ways], fontsize=8)
+    ax.set_ylabel("thousand rows/s")
+    figures = result.get("figures", {})
+    fig.suptitle(
+        f"B10 columnar: {result.get('config', {}).get('rows', 0):,} rows; "
+        f"fetch_df / read_sql = {figures.get('df_ratio')}, "
+        f"fetch_arrow_table / fetchall = {figures.get('arrow_ratio')}"
+    )
+    return _save(plt, fig, out)
+
+
 START = "<!-- results: written by python -m benchmarks.report -->"
 END = "<!-- end of results -->"
 INTRO = """# Benchmarks
@@ -239,9 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         results["slow_node"], DOCS / "img" / "slow_node.png"
     ):
         plots.append(("slow_node", "slow_node: share per node over time"))
-    memory = [v for k, v in results.items() if k == "memory" or k.startswith("memory-")]
+    memory = [v for k, v in results.items() if k.startswith(("memory-", "memory_columnar"))]
+    memory = [results["memory"], *memory] if "memory" in results else memory
     if plot_memory(memory, DOCS / "img" / "memory.png"):
         plots.append(("memory", "memory: RSS against rows"))
+    if "columnar" in results and plot_columnar(results["columnar"], DOCS / "img" / "columnar.png"):
+        plots.append(("columnar", "columnar: rows/s into pandas and Arrow"))
     section = [START, table(results), ""]
     for name, title in plots:
         section += [f"![{title}](img/{name}.png)", ""]
