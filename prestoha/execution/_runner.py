@@ -136,12 +136,8 @@ class AttemptRunner:
         return self._events.get(timeout)
 
     def wake(self) -> None:
-        """Make a waiting :meth:`next_event` return now, and break a request in flight on
-        the caller's thread (the cluster calls it when the node went down or lost the lead)."""
+        """Make a waiting :meth:`next_event` return now (to look at the cluster's news)."""
         self._events.wake()
-        interrupt = getattr(self._transport, "interrupt", None)
-        if interrupt is not None and not self._threaded:
-            interrupt()
 
     @property
     def abandoned(self) -> bool:
@@ -164,6 +160,10 @@ class AttemptRunner:
         """
         self._stop.set()
         self._events.close()
+        interrupt = getattr(self._transport, "interrupt", None)
+        if interrupt is not None and not self._threaded:
+            # A request in flight on the caller's thread ends now, not at its read timeout.
+            interrupt()
         with self._lock:
             next_uri, self._next_uri = self._next_uri, None
         if cancel and next_uri:

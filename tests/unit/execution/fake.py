@@ -152,7 +152,10 @@ class FakeCoordinator:
         if fault is None:
             return
         if fault.delay:
-            time.sleep(fault.delay)
+            if via is not None and via.interrupted.wait(fault.delay):
+                raise TransportError(Cause.RESET, "connection shut down")
+            if via is None:
+                time.sleep(fault.delay)
             return
         if fault.hang:
             # As a socket would: silent until the read timeout, a shutdown of the connection

@@ -156,3 +156,19 @@ def test_a_503_is_still_followed_by_the_backoff(monkeypatch: pytest.MonkeyPatch)
     _ex, rows = run(ctx)
     assert rows == TEN
     assert slept == [1.0]
+
+
+def test_a_new_leader_does_not_move_a_read_a_standby_is_answering() -> None:
+    a, b, c = nodes()
+    ctx, discovery = context([a, b, c])
+    ctx.cluster.mark_down(a.coordinator, "refused")  # the leader is gone, none elected yet
+    for standby in (b, c):
+        standby.fail_next("fetch", Fault(delay=0.3))  # answers, slowly
+    timer = later(lambda: discovery.set_leader(2))
+    try:
+        ex, rows = run(ctx)
+    finally:
+        timer.cancel()
+    assert rows == TEN
+    assert [x.error for x in ex.attempts] == [""]  # one attempt, on a standby, kept
+    assert b.cancelled == [] and c.cancelled == []
