@@ -37,6 +37,7 @@ from trino.sqlalchemy.dialect import TrinoDialect
 from trino.transaction import IsolationLevel
 
 import prestoha
+from prestoha.protocol import PRESTO
 from prestoha.sqlalchemy.compiler import (
     CastDate,
     CastFloat,
@@ -289,7 +290,14 @@ class PrestohaDialect(TrinoDialect):
     def get_table_comment(  # type: ignore[override]
         self, connection: Connection, table_name: str, schema: str | None = None, **kw: Any
     ) -> ReflectedTableComment:
-        """The table's comment; ``None`` when the user may not read comments."""
+        """The table's comment; ``None`` when the user may not read comments, and from a
+        PrestoDB coordinator, which has no ``system.metadata.table_comments`` (Trino's
+        ``TableCommentSystemTable``; PrestoDB's ``SystemTablesModule`` binds no such table,
+        and its ``information_schema.tables`` has no comment column)."""
+        if self._prestoha_connection(connection).dialect.name == PRESTO.name:
+            if not self.has_table(connection, table_name, schema, **kw):
+                raise exc.NoSuchTableError(f"{schema}.{table_name}" if schema else table_name)
+            return {"text": None}
         try:
             comment = super().get_table_comment(connection, table_name, cast(str, schema))
         except exc.DBAPIError as e:
