@@ -44,6 +44,9 @@ CASES: list[tuple[str, str, Any, Any]] = [
     ("1E0 / 0", "double", "Infinity", math.inf),
     ("-1E0 / 0", "double", "-Infinity", -math.inf),
     ("0E0 / 0", "double", "NaN", NAN),
+    ("1E0 / 7", "double", 1 / 7, 1 / 7),
+    ("CAST(1 AS double) / 8", "double", 0.125, 0.125),
+    ("7E0 / -2", "double", -3.5, -3.5),
     ("infinity()", "double", "Infinity", math.inf),
     # Decimals: Decimals.parse gives the literal's type (leading zeros do not count); SqlDecimal
     # goes out as its text; the client's DecimalValueMapper makes a Decimal.

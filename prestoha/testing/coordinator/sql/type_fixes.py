@@ -130,8 +130,18 @@ def fix_node(node: exp.Expr) -> exp.Expression | None:
         return _call(JSON_PARSE_MACRO, node.this)
     if isinstance(node, exp.Div) and (is_floating(node.this) or is_floating(node.expression)):
         # Double division follows IEEE 754 in Trino (DoubleOperators.divide): 1e0/0 is
-        # Infinity. DuckDB's fdiv does the same; its / operator gives NULL.
-        return _call("fdiv", node.this, node.expression)
+        # Infinity, 0e0/0 NaN. DuckDB's / divides doubles but gives NULL for a zero divisor;
+        # its fdiv (floor division) gives the IEEE answer there, and only there.
+        divisor = node.expression
+        return exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                    true=_call("fdiv", node.this.copy(), divisor.copy()),
+                )
+            ],
+            default=exp.Div(this=node.this, expression=divisor),
+        )
     if isinstance(node, exp.Mod) and (is_floating(node.this) or is_floating(node.expression)):
         return _call("fmod", node.this, node.expression)
     return rewrite_sketch(node)
