@@ -89,8 +89,8 @@ class RoutingPolicy:
       submit round trip is tens to hundreds of milliseconds across zones, and its jitter grows
       with it, so a fixed 15 ms would split equally distant coordinators by noise. A quarter
       of the fastest keeps those together while a node twice as slow (Cassandra's exclusion
-      threshold) is left out. Within the window, two random choices pick the lower
-      ``latency * (in_flight + 1)``.
+      threshold) is left out. Within the window, of two random candidates the one with
+      fewer queries in flight is chosen.
     - ``latency_recheck`` (10, Cassandra's retry period): a node outside the window whose
       newest sample is older than this gets one query to measure it again, so a node that
       recovered is found even when nothing probes it. ``None`` relies on probes alone.

@@ -12,8 +12,8 @@ cannot take the query):
 2. keep the client's zone when one of its members is healthy;
 3. keep the nodes whose latency estimate is within a window of the fastest (a node with
    no sample yet counts as fast as the fastest, so it gets tried without taking a flood);
-4. pick two of them at random and take the one with the lower
-   ``latency * (in_flight + 1)`` (two random choices over peak EWMA, as in Finagle).
+4. pick two of them at random and take the one with fewer queries in flight (the MongoDB
+   server selection spec: inside the window latencies count as equal).
 
 A node left outside the window gets one query every ``latency_recheck`` seconds, so its
 estimate can fall back when it recovers. When every candidate is ejected, the one whose

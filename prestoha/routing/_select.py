@@ -58,10 +58,13 @@ def pick(
     inside = [n for n in eligible if estimate(n) <= limit]
     if len(inside) == 1:
         return inside[0]
+    # Inside the window latencies count as equal (the window is the latency-awareness):
+    # of two random nodes the one with fewer queries in flight, as in the MongoDB server
+    # selection spec. Weighing latency here too gave every sequential query to the node
+    # with the lowest estimate, so a node back from a spike got no query to show that it
+    # had recovered, only probes that take many seconds to pull its estimate down.
     first, second = rng.sample(inside, 2)
-    cost_first = estimate(first) * (health[first].in_flight + 1)
-    cost_second = estimate(second) * (health[second].in_flight + 1)
-    return first if cost_first <= cost_second else second
+    return first if health[first].in_flight <= health[second].in_flight else second
 
 
 def _last_resort(

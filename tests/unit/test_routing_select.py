@@ -102,6 +102,16 @@ def test_recovering_node_comes_back() -> None:
     assert after["c"] / 3000 > 0.2
 
 
+def test_sequential_queries_share_the_nodes_inside_the_window() -> None:
+    # One query at a time (a dashboard, a script): in-flight counts are all zero. A node
+    # inside the window with a slightly higher estimate (one back from a spike) still gets
+    # its share, so real queries, not only probes, bring its estimate down.
+    router, clock = make_router()
+    speed = {"a": 0.004, "b": 0.005, "c": 0.015}
+    picks = Counter(simulate(router, clock, speed.__getitem__, 3000, 0.1, random.Random(4)))
+    assert all(picks[n] / 3000 > 0.2 for n in NODES), picks
+
+
 def test_slow_node_is_not_measured_again_without_recheck() -> None:
     router, clock = make_router(latency_recheck=None)
     speed = dict(BASE)
