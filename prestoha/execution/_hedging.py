@@ -89,13 +89,16 @@ def _first_page_seen(cluster: Cluster, racer: Racer) -> None:
 
 
 def _collect(runner: AttemptRunner, got: list[Event], deadline: float) -> bool:
-    """Take ``runner``'s events into ``got`` until one that decides the race (rows or
-    columns, the end, a failure) or ``deadline``; whether one came."""
+    """Take ``runner``'s events into ``got`` until one that decides the race (rows, the
+    end, a failure) or ``deadline``; whether one came.
+
+    Columns alone do not decide it: Trino sends them as soon as the query is planned, long
+    before the first rows of a query that is slow to produce them."""
     while True:
         event = runner.next_event(max(0.0, min(0.05, deadline - time.monotonic())))
         if event is not None:
             got.append(event)
-            if not isinstance(event, Page) or event.rows or event.columns or event.final:
+            if not isinstance(event, Page) or event.rows or event.final:
                 return True
             continue
         if time.monotonic() >= deadline:
