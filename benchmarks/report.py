@@ -35,6 +35,7 @@ HEADLINE = {
     ],
     "failover_kill": [
         "prestoha_gap_median_s",
+        "prestoha_gap_max_s",
         "haproxy_gap_median_s",
         "prestoha_failed_queries",
         "haproxy_failed_queries",
@@ -47,6 +48,7 @@ HEADLINE = {
     ],
     "failover_hang": [
         "prestoha_gap_median_s",
+        "prestoha_gap_max_s",
         "haproxy_gap_median_s",
         "prestoha_failed_queries",
         "haproxy_failed_queries",

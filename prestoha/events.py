@@ -16,6 +16,8 @@ Events and their fields (all keyword arguments):
 - ``node_down``: ``node``, ``reason``.
 - ``hedge``: ``node``, ``won`` (whether the hedge answered first).
 - ``discovery``: ``state`` ("connected", "suspended", "lost"), ``stale``.
+- ``leader``: ``node`` (the new leader's URI, None while none is elected), ``epoch``: the
+  cluster saw another leader record.
 """
 
 from __future__ import annotations
