@@ -187,6 +187,82 @@ def test_hung_leader_reads_complete_on_the_next_leader(
         healthy.cont(old)
 
 
+def _in_thread(conn: prestoha.Connection, sql: str) -> tuple[threading.Thread, dict[str, Any]]:
+    """Run ``sql`` on a cursor of ``conn`` in a thread; its rows, cursor or error land in
+    the returned dict."""
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        cur = conn.cursor()
+        out["cursor"] = cur
+        try:
+            cur.execute(sql)
+            out["rows"] = cur.fetchall()
+        except BaseException as exc:
+            out["error"] = exc
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, out
+
+
+def test_a_hung_leader_is_left_at_the_short_read_timeout_of_the_first_page(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    # request_timeout is long: only the read timeout that follows maxWait and the node's
+    # round trip (known after the first query) lets the query leave the stopped leader.
+    conn = connect(request_timeout=120.0, failover_timeout=120.0, probe_interval=None)
+    warm = conn.cursor()
+    warm.execute("SELECT 1")
+    assert warm.fetchall() == [[1]]
+    old = _leader_index(healthy)
+    healthy.stop(old)
+    try:
+        t, out = _in_thread(conn, "SELECT count(*) FROM region")
+        t.join(60)
+        assert not t.is_alive(), "the query waited on the stopped leader"
+        assert out.get("rows") == [[5]], out.get("error")
+        cur = out["cursor"]
+        assert cur.attempts[0].node == healthy.coordinators[old]
+        assert cur.attempts[0].error.startswith("no answer")
+        assert cur.coordinator != healthy.coordinators[old]
+        assert conn.cluster.is_dead(healthy.coordinators[old])
+    finally:
+        healthy.cont(old)
+
+
+def test_a_leader_change_breaks_a_first_page_request_to_a_hung_leader(
+    healthy: LocalCluster, connect: Connect
+) -> None:
+    # A fresh connection knows no round trip yet: its first request waits the whole
+    # request_timeout. Only the news of another leader can end it sooner.
+    conn = connect(request_timeout=120.0, failover_timeout=120.0, probe_interval=None)
+    old = _leader_index(healthy)
+    old_uri = healthy.coordinators[old]
+    healthy.stop(old)
+    try:
+        t, out = _in_thread(conn, "SELECT count(*) FROM region")
+        wait_until(
+            lambda: (
+                conn.cluster.router.snapshot()[old_uri].in_flight > 0
+                if old_uri in conn.cluster.router.snapshot()
+                else False
+            ),
+            30,
+            "the query to be sent to the stopped leader",
+        )
+        healthy.stop_agent(old)  # its znodes go: another node is elected
+        t.join(60)
+        assert not t.is_alive(), "the request in flight was not broken by the leader change"
+        assert out.get("rows") == [[5]], out.get("error")
+        cur = out["cursor"]
+        assert cur.attempts[0].node == old_uri
+        assert cur.attempts[0].error.endswith("is no longer the leader")
+        assert not conn.cluster.is_dead(old_uri)  # silent, but nobody waited it out
+    finally:
+        healthy.cont(old)
+
+
 def _running_insert(
     cluster: LocalCluster, conn: prestoha.Connection
 ) -> tuple[str, str, threading.Thread, list[BaseException]]:
