@@ -51,9 +51,17 @@ def metrics_url() -> Iterator[str]:
         reset()
 
 
+@pytest.fixture(params=["trino", "prestodb"])
+def cluster(request: pytest.FixtureRequest) -> Any:
+    """A LocalCluster of Trino-flavor coordinators, then one of PrestoDB-flavor ones."""
+    name = "local_cluster" if request.param == "trino" else "prestodb_local_cluster"
+    return request.getfixturevalue(name)
+
+
 def test_a_scrape_shows_the_counters_move_through_a_failover(
-    local_cluster: Any, metrics_url: str
+    cluster: Any, metrics_url: str
 ) -> None:
+    local_cluster = cluster
     before = scrape(metrics_url)
     conn = prestoha.connect(**local_cluster.connect_kwargs(), prefetch=1000)
     try:
@@ -94,8 +102,12 @@ def test_a_scrape_shows_the_counters_move_through_a_failover(
     assert moved("prestoha_replayed_rows_total") >= 100
     assert moved("prestoha_node_down_total", node=old_uri) >= 1
     assert moved("prestoha_attempts_total", node=old_uri, outcome="lost") >= 1
-    assert moved("prestoha_attempts_total", node=moved_to, outcome="ok") >= 2
-    assert moved("prestoha_submit_latency_seconds_count", node=moved_to) >= 2
+    # The resumed read may finish on a standby (it does not wait for the election) while the
+    # next query goes to the new leader: the two may be different coordinators.
+    others = [uri for uri in local_cluster.coordinators if uri != old_uri]
+    assert moved("prestoha_attempts_total", node=moved_to, outcome="ok") >= 1
+    assert sum(moved("prestoha_attempts_total", node=u, outcome="ok") for u in others) >= 2
+    assert sum(moved("prestoha_submit_latency_seconds_count", node=u) for u in others) >= 2
     assert moved("prestoha_query_duration_seconds_count", outcome="ok") == 5
     # nothing in a label that should not be there
     assert all("@" not in value for key in after for _, value in key[1])
