@@ -166,6 +166,9 @@ def switch(ex: Any, step: int | None) -> None:
     runner = dispatch.runner
     if runner is not None:
         dispatch.columnar = runner.declare(ColumnarPlan(0, ex._handed, step))
+    # Batches are worked on by the caller: fetch the next pages meanwhile (after the plan is
+    # declared, so the background fetcher decodes them as Arrow).
+    ex.read_ahead()
 
 
 def take_batches(ex: Any, size: int | None, batches: Any) -> list[Any]:
