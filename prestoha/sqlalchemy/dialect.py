@@ -294,7 +294,8 @@ class PrestohaDialect(TrinoDialect):
         PrestoDB coordinator, which has no ``system.metadata.table_comments`` (Trino's
         ``TableCommentSystemTable``; PrestoDB's ``SystemTablesModule`` binds no such table,
         and its ``information_schema.tables`` has no comment column)."""
-        if self._prestoha_connection(connection).dialect.name == PRESTO.name:
+        protocol = getattr(self._prestoha_connection(connection), "dialect", None)
+        if protocol is not None and protocol.name == PRESTO.name:
             if not self.has_table(connection, table_name, schema, **kw):
                 raise exc.NoSuchTableError(f"{schema}.{table_name}" if schema else table_name)
             return {"text": None}

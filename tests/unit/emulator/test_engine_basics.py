@@ -332,3 +332,14 @@ def test_read_only_classification(engine: Engine) -> None:
     assert not engine.is_read_only("INSERT INTO t VALUES (1)", s)
     assert not engine.is_read_only("CREATE TABLE t (a int)", s)
     assert not engine.is_read_only("EXECUTE IMMEDIATE 'DELETE FROM t'", s)
+
+
+def test_columns_qualified_by_the_tables_full_name(engine: Engine) -> None:
+    # Trino resolves schema.table.column and catalog.schema.table.column against an unaliased
+    # table (what SQLAlchemy's Table with a schema emits).
+    _, rows = run(engine, "SELECT tiny.region.name FROM tiny.region ORDER BY tiny.region.regionkey")
+    assert rows[0] == ["AFRICA"]
+    _, rows = run(
+        engine, "SELECT tpch.tiny.region.regionkey FROM tpch.tiny.region WHERE name = 'ASIA'"
+    )
+    assert rows == [[2]]

@@ -152,6 +152,14 @@ def translate(
     result.hints = output_hints(tree, result.table_columns)
     _name_outputs(tree)
     replacements = list(zip(targets, result.tables, strict=True))
+    # Trino resolves a column qualified by the table's full name (tiny.region.regionkey,
+    # tpch.tiny.region.regionkey) when the table has no alias; the relation that replaces the
+    # table answers to the table's own name, so the qualifier keeps only that.
+    unaliased = {n.name for n in targets if n.args.get("alias") is None}
+    for column in tree.find_all(exp.Column):
+        if column.args.get("db") and column.table in unaliased:
+            column.set("db", None)
+            column.set("catalog", None)
     for node, resolved in replacements:
         relation = exp.to_table(resolved.relation, dialect="duckdb")
         alias = node.args.get("alias")
