@@ -249,10 +249,6 @@ def test_the_wire_names_of_parameter_kinds_decode_as_trinos(
     trino_signature: dict[str, Any],
     trino_value: Any,
 ) -> None:
-    decoder = RowDecoder(legacy_primitive_types=False)
-    decoder.learn([{"name": "c", "type": text, "typeSignature": presto_signature}])
-    expected = RowMapperFactory().create(
-        columns=[{"name": "c", "type": text, "typeSignature": trino_signature}],
-        legacy_primitive_types=False,
+    test_a_prestodb_value_decodes_as_the_trino_client_maps_trinos(
+        text, presto_signature, presto_value, trino_signature, trino_value
     )
-    assert decoder.rows([[presto_value], [None]]) == expected.map([[trino_value], [None]])
