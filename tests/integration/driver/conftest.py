@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import prestoha
+from prestoha.testing._local_processes import CoordinatorProcess
 from prestoha.testing.cluster import LocalCluster
 
 
@@ -15,6 +16,14 @@ from prestoha.testing.cluster import LocalCluster
 def healthy(local_cluster: LocalCluster) -> LocalCluster:
     """The session's shared cluster (the plugin heals it before each test)."""
     return local_cluster
+
+
+@pytest.fixture
+def conn(coordinator: CoordinatorProcess) -> Iterator[prestoha.Connection]:
+    """A connection to the module's single coordinator, on ``tpch.tiny``."""
+    c = prestoha.connect(hosts=[coordinator.uri], user="ana", catalog="tpch", schema="tiny")
+    yield c
+    c.close()
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable, Iterator
 
 import pandas as pd
 import polars as pl
@@ -13,6 +11,8 @@ import pytest
 
 import prestoha
 from prestoha.testing._local_processes import CoordinatorProcess
+
+from .conftest import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -25,22 +25,6 @@ STREAM = (
     "CROSS JOIN UNNEST(sequence(0, 999)) AS b(j)) AS t ORDER BY id"
 )
 ROWS = 60_000
-
-
-@pytest.fixture
-def conn(coordinator: CoordinatorProcess) -> Iterator[prestoha.Connection]:
-    c = prestoha.connect(hosts=[coordinator.uri], user="ana", catalog="tpch", schema="tiny")
-    yield c
-    c.close()
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _canceled(coordinator: CoordinatorProcess, query_id: str) -> bool:
@@ -139,7 +123,7 @@ def test_closing_the_reader_early_cancels_the_query(
     assert query_id is not None
     reader.close()
     del reader
-    assert _wait(lambda: _canceled(coordinator, query_id))
+    wait_until(lambda: _canceled(coordinator, query_id), 10.0, "the query to be canceled")
 
 
 def test_dataframe_chunks_come_through_arrow(conn: prestoha.Connection) -> None:

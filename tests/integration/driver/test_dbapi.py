@@ -16,13 +16,6 @@ from prestoha.testing.cluster import LocalCluster
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def conn(coordinator: CoordinatorProcess) -> prestoha.Connection:
-    c = prestoha.connect(hosts=[coordinator.uri], user="ana", catalog="tpch", schema="tiny")
-    yield c
-    c.close()
-
-
 def test_description_rowcount_and_fetch_methods(conn: prestoha.Connection) -> None:
     cur = conn.cursor()
     assert cur.arraysize == 10_000

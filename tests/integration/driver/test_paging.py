@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,25 +13,11 @@ import prestoha
 from prestoha.execution import busy_fetchers
 from prestoha.testing._local_processes import CoordinatorProcess
 
+from .conftest import wait_until
+
 pytestmark = pytest.mark.integration
 
 BIG = "SELECT orderkey, comment FROM tpch.sf1.lineitem"  # 6M rows
-
-
-@pytest.fixture
-def conn(coordinator: CoordinatorProcess) -> Iterator[prestoha.Connection]:
-    c = prestoha.connect(hosts=[coordinator.uri], user="ana", catalog="tpch", schema="tiny")
-    yield c
-    c.close()
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _state(coordinator: CoordinatorProcess, query_id: str) -> tuple[str, str | None]:
@@ -62,8 +47,8 @@ def test_reading_part_of_a_huge_result_then_closing_cancels_it(
     assert query_id is not None
     assert _state(coordinator, query_id)[0] == "RUNNING"
     cur.close()
-    assert _wait(lambda: _canceled(coordinator, query_id))
-    assert _wait(lambda: _fetch_threads() <= before)
+    wait_until(lambda: _canceled(coordinator, query_id), 10.0, "the query to be canceled")
+    wait_until(lambda: _fetch_threads() <= before, 10.0, "the fetch threads to end")
 
 
 def test_breaking_out_of_iter_batches_cancels(
@@ -79,7 +64,7 @@ def test_breaking_out_of_iter_batches_cancels(
     assert seen == 20_000
     assert cur.query_id is not None
     query_id = cur.query_id
-    assert _wait(lambda: _canceled(coordinator, query_id))
+    wait_until(lambda: _canceled(coordinator, query_id), 10.0, "the query to be canceled")
 
 
 def test_a_cursor_dropped_without_close_cancels_on_garbage_collection(
@@ -93,8 +78,8 @@ def test_a_cursor_dropped_without_close_cancels_on_garbage_collection(
     assert query_id is not None
     del cur
     gc.collect()
-    assert _wait(lambda: _canceled(coordinator, query_id))
-    assert _wait(lambda: _fetch_threads() <= before)
+    wait_until(lambda: _canceled(coordinator, query_id), 10.0, "the query to be canceled")
+    wait_until(lambda: _fetch_threads() <= before, 10.0, "the fetch threads to end")
 
 
 def test_dataframe_chunks_and_early_stop(
@@ -113,7 +98,7 @@ def test_dataframe_chunks_and_early_stop(
         break
     query_id = cur.query_id
     assert query_id is not None
-    assert _wait(lambda: _canceled(coordinator, query_id))
+    wait_until(lambda: _canceled(coordinator, query_id), 10.0, "the query to be canceled")
 
 
 def test_prefetch_stays_within_its_bound(coordinator: CoordinatorProcess) -> None:
