@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 from sqlglot import exp
 
+from prestoha.testing.coordinator.sql.batch_values import BatchEncoder, batch_encoder, next_batch
 from prestoha.testing.coordinator.sql.context import Context
 from prestoha.testing.coordinator.sql.duckdb_errors import from_duckdb_error
 from prestoha.testing.coordinator.sql.duckdb_types import from_duckdb, is_mapped
@@ -88,8 +89,11 @@ class _Stream:
         encode: Callable[[Sequence[Any]], list[Any]],
         sql: str,
         release: Callable[[], None],
+        batches: BatchEncoder | None = None,
     ) -> None:
         self.cur = cur
+        self.batches = batches  # encodes whole Arrow batches, when every column allows it
+        self.reader: Any = None
         self.result = result
         self.encode = encode
         self.sql = sql
@@ -100,24 +104,29 @@ class _Stream:
 
     def rows(self) -> Iterator[list[Any]]:
         """The encoded rows (a generator)."""
-        encode = self.encode
+        encode, batches = self.encode, self.batches
         try:
             while True:
                 with self.lock:
                     if self.stopped or self.released:
                         return
                     try:
-                        raw = self.result.fetchmany(FETCH_ROWS)
+                        raw = self._batch() if batches else self.result.fetchmany(FETCH_ROWS)
                     except duckdb.Error as err:
                         if self.stopped:
                             return
                         raise from_duckdb_error(err, self.sql) from None
                 if not raw:
                     return
-                yield from map(encode, raw)
+                yield from map(encode, raw) if batches is None else batches(raw)
         finally:
             with self.lock:
                 self._release_locked()
+
+    def _batch(self) -> Any:
+        if self.reader is None:
+            self.reader = self.result.to_arrow_reader(FETCH_ROWS)
+        return next_batch(self.reader)
 
     def _release_locked(self) -> None:
         if self.released:
@@ -149,7 +158,14 @@ def run_query(ctx: Context, tree: exp.Expression, release: Callable[[], None]) -
         parametric_datetime=parametric,
         as_text=[o.as_text for o in outputs],
     )
-    stream = _Stream(ctx.cur, result, encode, ctx.sql, release)
+    batches = batch_encoder(
+        [o.type for o in outputs],
+        [str(d[1]) for d in result.description or []],
+        session_zone(ctx.session),
+        parametric_datetime=parametric,
+        as_text=[o.as_text for o in outputs],
+    )
+    stream = _Stream(ctx.cur, result, encode, ctx.sql, release, batches)
     rows = stream.rows()
     close = stream.close
 
