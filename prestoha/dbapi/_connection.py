@@ -20,11 +20,14 @@ from prestoha.dbapi._trino_surface import TrinoAttributes
 from prestoha.dbapi.options import Options, parse_options
 from prestoha.discovery import Discovery
 from prestoha.execution import (
+    AttemptRunner,
     Execution,
     ExecutionContext,
     HttpTransport,
+    Steps,
     Transport,
     new_http_session,
+    run,
 )
 from prestoha.protocol import Dialect, LogicalSession
 from prestoha.statements import classify
@@ -62,7 +65,7 @@ class Connection(TrinoAttributes):
     ProgrammingError = errors.ProgrammingError
     NotSupportedError = errors.NotSupportedError
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, *, runner: type[AttemptRunner] = AttemptRunner) -> None:
         self.options = options
         self._closed = False
         self._lock = threading.Lock()
@@ -92,6 +95,7 @@ class Connection(TrinoAttributes):
             prefetch=options.prefetch,
             legacy_primitive_types=options.legacy_primitive_types,
             pinned=lambda: self._pinned,
+            runner=runner,
         )
 
     # -- PEP 249 -------------------------------------------------------------------------
@@ -146,17 +150,25 @@ class Connection(TrinoAttributes):
 
     def commit(self) -> None:
         """Commit the open transaction; a no-op in autocommit mode."""
-        self._check_open()
-        if self.session.transaction_id is not None:
-            self._run("COMMIT")
-            self._end_transaction()
+        run(self.commit_steps())
 
     def rollback(self) -> None:
         """Roll back the open transaction; a no-op in autocommit mode."""
+        run(self.rollback_steps())
+
+    def commit_steps(self) -> Steps[None]:
+        """:meth:`commit` as steps (``prestoha.execution.run``)."""
+        self._check_open()
+        if self.session.transaction_id is not None:
+            yield from self._run("COMMIT")
+            self._end_transaction()
+
+    def rollback_steps(self) -> Steps[None]:
+        """:meth:`rollback` as steps."""
         self._check_open()
         if self.session.transaction_id is not None:
             try:
-                self._run("ROLLBACK")
+                yield from self._run("ROLLBACK")
             finally:
                 self._end_transaction()
 
@@ -166,12 +178,16 @@ class Connection(TrinoAttributes):
         The statements that follow run in it, on its coordinator, until :meth:`commit`
         or :meth:`rollback` (of the connection or of the returned :class:`Transaction`).
         """
+        return run(self.start_transaction_steps())
+
+    def start_transaction_steps(self) -> Steps[Transaction]:
+        """:meth:`start_transaction` as steps."""
         self._check_open()
         if self.session.transaction_id is not None:
             raise errors.ProgrammingError(
                 "a transaction is already open: commit() or rollback() it first"
             )
-        self._start_transaction()
+        yield from self._start_transaction()
         return Transaction(self, str(self.session.transaction_id))
 
     @property
@@ -275,32 +291,29 @@ class Connection(TrinoAttributes):
             self.session.end_transaction()
             self._pinned = None
 
-    def _begin_if_needed(self) -> None:
-        if (
-            self.options.isolation_level is not IsolationLevel.AUTOCOMMIT
-            and self.session.transaction_id is None
-        ):
-            self._start_transaction()
-
-    def _start_transaction(self) -> None:
+    def _start_transaction(self) -> Steps[None]:
         sql = "START TRANSACTION"
         if self.options.isolation_level is not IsolationLevel.AUTOCOMMIT:
             sql += " ISOLATION LEVEL " + self.options.isolation_level.name.replace("_", " ")
-        self._run(sql)
+        yield from self._run(sql)
         if self.session.transaction_id is None:
             raise errors.OperationalError(
                 "the coordinator did not start a transaction (no transaction id came back)"
             )
 
-    def _run(self, sql: str) -> Execution:
+    def _run(self, sql: str) -> Steps[Execution]:
         execution = Execution(self._ctx, sql, classify(sql))
-        execution.start()
-        execution.fetchall()
+        yield from execution.start_steps()
+        yield from execution.fetchall_steps()
         return execution
 
-    def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Execution:
+    def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Steps[Execution]:
         self._check_open()
-        self._begin_if_needed()
+        if (
+            self.options.isolation_level is not IsolationLevel.AUTOCOMMIT
+            and self.session.transaction_id is None
+        ):
+            yield from self._start_transaction()
         classification = classify(
             source_sql, self.session.prepared, unknown_functions=self.options.unknown_functions
         )

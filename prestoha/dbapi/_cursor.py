@@ -12,7 +12,7 @@ import trino.exceptions
 
 from prestoha import errors
 from prestoha.dbapi._columnar import ColumnarReads, have_pyarrow
-from prestoha.execution import Execution, Prefetched
+from prestoha.execution import Execution, Prefetched, Steps, run
 from prestoha.protocol import Dialect, normalize_columns
 
 __all__ = ["Cursor", "render_parameters"]
@@ -26,7 +26,9 @@ class _Statements(Protocol):
 
     def _check_open(self) -> None: ...
 
-    def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Execution: ...
+    def _execution(
+        self, sql: str, source_sql: str, idempotent: bool | None
+    ) -> Steps[Execution]: ...
 
     @property
     def dialect(self) -> Dialect: ...
@@ -175,6 +177,13 @@ class Cursor(ColumnarReads):
         ``idempotent=True`` lets prestoha run a statement it would treat as a write again
         after a coordinator loss; use it only when running it twice is harmless.
         """
+        run(self.execute_steps(operation, params, idempotent=idempotent))
+        return self
+
+    def execute_steps(
+        self, operation: str, params: Sequence[Any] | None, *, idempotent: bool | None
+    ) -> Steps[None]:
+        """:meth:`execute` as steps (``prestoha.execution.run``)."""
         self._check_open()
         if not isinstance(operation, str):
             raise errors.ProgrammingError(
@@ -187,12 +196,11 @@ class Cursor(ColumnarReads):
             self._execution = None
         if not params:
             self._deallocate()
-        sql = self._bind(operation, params) if params else operation
-        execution = self._connection._execution(sql, operation, idempotent)
+        sql = (yield from self._bind(operation, params)) if params else operation
+        execution = yield from self._connection._execution(sql, operation, idempotent)
         self._execution = execution
         execution.on_stats = self._stats_callback
-        execution.start()
-        return self
+        yield from execution.start_steps()
 
     def describe(self, sql: str) -> list[trino.dbapi.DescribeOutput]:
         """The output columns of ``sql``, without running it (as ``trino.dbapi``): name,
@@ -201,13 +209,17 @@ class Cursor(ColumnarReads):
         ``sql`` is prepared, described with ``DESCRIBE OUTPUT`` and deallocated; the
         cursor's last query and its rows are left as they were.
         """
+        return run(self.describe_steps(sql))
+
+    def describe_steps(self, sql: str) -> Steps[list[trino.dbapi.DescribeOutput]]:
+        """:meth:`describe` as steps."""
         self._check_open()
         name = "st_" + uuid.uuid4().hex
-        self._run(f"PREPARE {name} FROM {sql}")
+        yield from self._run(f"PREPARE {name} FROM {sql}")
         try:
-            rows = self._run(f"DESCRIBE OUTPUT {name}")
+            rows = yield from self._run(f"DESCRIBE OUTPUT {name}")
         finally:
-            self._run(f"DEALLOCATE PREPARE {name}")
+            yield from self._run(f"DEALLOCATE PREPARE {name}")
         return [trino.dbapi.DescribeOutput.from_row(row) for row in rows]
 
     def genall(self) -> Iterator[list[Any]]:
@@ -222,19 +234,29 @@ class Cursor(ColumnarReads):
         idempotent: bool | None = None,
     ) -> Cursor:
         """Run ``operation`` once per parameter sequence (``idempotent`` as for :meth:`execute`)."""
+        run(self.executemany_steps(operation, seq_of_params, idempotent=idempotent))
+        return self
+
+    def executemany_steps(
+        self,
+        operation: str,
+        seq_of_params: Sequence[Sequence[Any]],
+        *,
+        idempotent: bool | None,
+    ) -> Steps[None]:
+        """:meth:`executemany` as steps."""
         self._check_open()
         total = 0
         counted = True
         for params in seq_of_params:
-            self.execute(operation, params, idempotent=idempotent)
-            self.fetchall()
+            yield from self.execute_steps(operation, params, idempotent=idempotent)
+            yield from self._require().fetchall_steps()
             if self.rowcount >= 0:
                 total += self.rowcount
             else:
                 counted = False
         if self._execution is not None and counted:
             self._execution.update_count = total
-        return self
 
     def fetchone(self) -> list[Any] | None:
         ex = self._require()
@@ -327,7 +349,7 @@ class Cursor(ColumnarReads):
             self._execution.close()
         self._deallocate()
 
-    def _bind(self, operation: str, params: Sequence[Any]) -> str:
+    def _bind(self, operation: str, params: Sequence[Any]) -> Steps[str]:
         """The statement that runs ``operation`` with ``params``: ``EXECUTE IMMEDIATE``,
         or on PrestoDB, which has none, or with ``legacy_prepared_statements=True``,
         ``EXECUTE name USING`` a statement prepared with ``PREPARE`` (reused while the
@@ -344,7 +366,7 @@ class Cursor(ColumnarReads):
         if self._prepared is None or self._prepared[1] != operation:
             self._deallocate()
             name = "st_" + uuid.uuid4().hex
-            self._run(f"PREPARE {name} FROM {operation}")
+            yield from self._run(f"PREPARE {name} FROM {operation}")
             self._prepared = (name, operation)
         return f"EXECUTE {self._prepared[0]} USING {values}"
 
@@ -374,11 +396,11 @@ class Cursor(ColumnarReads):
             raise errors.InterfaceError("the cursor is closed")
         self._connection._check_open()
 
-    def _run(self, sql: str) -> list[list[Any]]:
-        execution = self._connection._execution(sql, sql, None)
+    def _run(self, sql: str) -> Steps[list[list[Any]]]:
+        execution = yield from self._connection._execution(sql, sql, None)
         try:
-            execution.start()
-            return execution.fetchall()
+            yield from execution.start_steps()
+            return (yield from execution.fetchall_steps())
         finally:
             execution.close()
 

@@ -11,6 +11,7 @@ of pages, and the :class:`Transport` seam through which an attempt talks to a co
 from __future__ import annotations
 
 from prestoha.execution import _workers
+from prestoha.execution._async import AsyncAttemptRunner, AsyncTransport, settle
 from prestoha.execution._buffer import DEFAULT_PREFETCH, PageBuffer, PrefetchLimit
 from prestoha.execution._columnar import switch as read_as_arrow
 from prestoha.execution._columnar import take_batches
@@ -21,11 +22,14 @@ from prestoha.execution._failures import Failure, FailureKind, Phase, classify
 from prestoha.execution._http import HttpTransport, new_http_session
 from prestoha.execution._replay import new_digest, row_digest_update
 from prestoha.execution._runner import AttemptRunner
+from prestoha.execution._steps import Steps, run, run_async
 from prestoha.execution._transport import Answer, Cause, Transport, TransportError
 
 __all__ = [
     "DEFAULT_PREFETCH",
     "Answer",
+    "AsyncAttemptRunner",
+    "AsyncTransport",
     "AttemptRunner",
     "Cause",
     "Execution",
@@ -38,6 +42,7 @@ __all__ = [
     "Prefetched",
     "PrefetchLimit",
     "ResumeMode",
+    "Steps",
     "Transport",
     "TransportError",
     "FETCHER_IDLE_TIMEOUT",
@@ -49,6 +54,9 @@ __all__ = [
     "new_digest",
     "new_http_session",
     "row_digest_update",
+    "run",
+    "run_async",
+    "settle",
 ]
 
 #: Seconds an idle fetch thread waits for the next query before it exits.

@@ -12,11 +12,11 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from prestoha.errors import ConfigurationError
 
-__all__ = ["DEFAULT_PREFETCH", "PageBuffer", "PrefetchLimit"]
+__all__ = ["DEFAULT_PREFETCH", "PageBuffer", "PrefetchLimit", "Prefetched"]
 
 T = TypeVar("T")
 
@@ -140,3 +140,14 @@ class PageBuffer(Generic[T]):
         """(bytes, rows) waiting for the caller."""
         with self._cond:
             return self._bytes, self._rows
+
+
+class Prefetched(NamedTuple):
+    """Rows read ahead of the caller (see the ``prefetch`` option)."""
+
+    #: Estimated bytes the rows read ahead take as Python objects.
+    bytes: int
+    #: Rows read ahead and waiting for the caller.
+    rows: int
+    #: Rows of the page the caller is reading now.
+    page_rows: int

@@ -21,6 +21,7 @@ from typing import Any
 
 from prestoha import errors
 from prestoha.execution._replay import row_digest_update
+from prestoha.execution._steps import Steps, run
 from prestoha.protocol import RowDecoder, arrow_decoding, estimated_size
 
 __all__ = ["ColumnarPlan", "ColumnarRows", "UndecidedRows", "decode", "switch", "take_batches"]
@@ -172,6 +173,11 @@ def switch(ex: Any, step: int | None) -> None:
 
 
 def take_batches(ex: Any, size: int | None, batches: Any) -> list[Any]:
+    """The next ``size`` rows (all of them when None) as record batches."""
+    return run(take_batches_steps(ex, size, batches))
+
+
+def take_batches_steps(ex: Any, size: int | None, batches: Any) -> Steps[list[Any]]:
     """The next ``size`` rows (all of them when None) as record batches.
 
     The same bookkeeping as ``Execution.fetchmany``: rows taken by a call that a failover
@@ -184,7 +190,8 @@ def take_batches(ex: Any, size: int | None, batches: Any) -> list[Any]:
     ex._mark = (start, ex._page, ex._pos)
     try:
         while size is None or count < size:
-            if not (ex._has_rows() if size is None else ex._more(out)):
+            more = ex._has_rows() if size is None else ex._more(out)
+            if not (yield from more):
                 break
             if ex._handed < start + count:  # a failover went back to ``start``
                 out.clear()

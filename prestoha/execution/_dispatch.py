@@ -22,6 +22,7 @@ from prestoha.execution._columnar import ColumnarPlan
 from prestoha.execution._decision import ResumeMode, Statement, decide
 from prestoha.execution._failures import Abandoned, Failure, Phase, classify
 from prestoha.execution._runner import AttemptFailed, AttemptRunner, Event
+from prestoha.execution._steps import NextEvent, Sleep, Step, Steps, WaitFor
 from prestoha.execution._transport import Transport
 from prestoha.retry import RetryPolicy
 from prestoha.routing import InFlight, RoutingMode
@@ -59,6 +60,9 @@ class ExecutionContext:
     legacy_primitive_types: bool
     pinned: Callable[[], Coordinator | None] = lambda: None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    #: The kind of attempt: :class:`AttemptRunner` for threads, its asynchronous kind for
+    #: an event loop (``prestoha.aio``).
+    runner: type[AttemptRunner] = AttemptRunner
     #: Every attempt's fetcher, so closing the connection can wait for them to stop.
     runners: weakref.WeakSet[AttemptRunner] = field(default_factory=weakref.WeakSet)
 
@@ -88,7 +92,7 @@ class Dispatch:
 
     # -- choosing and starting ----------------------------------------------------------
 
-    def choose(self, tried: set[str]) -> Coordinator:
+    def choose(self, tried: set[str]) -> Steps[Coordinator]:
         """The coordinator for the next attempt; waits up to ``failover_timeout``."""
         ctx = self.ctx
         self.release()
@@ -112,7 +116,7 @@ class Dispatch:
             found = ctx.cluster.acquire_standby(frozenset(tried))
             self._standby = found[0].uri if found is not None else None
         if found is None:
-            found = ctx.cluster.wait_for(ctx.mode, frozenset(), self.deadline())
+            found = yield WaitFor(ctx.cluster, ctx.mode, frozenset(), self.deadline())
         if found is not None:
             coordinator, self.token = found
             return coordinator
@@ -165,7 +169,7 @@ class Dispatch:
                 margin = max(HANG_MARGIN, HANG_MARGIN_LATENCIES * latency)
                 read_timeout = min(read_timeout, PAGE_MAX_WAIT + margin)
             limit_wait(PAGE_MAX_WAIT, read_timeout)
-        runner = AttemptRunner(
+        runner = ctx.runner(
             coordinator,
             self.sql,
             transport=transport,
@@ -196,7 +200,7 @@ class Dispatch:
 
     # -- watching -------------------------------------------------------------------------
 
-    def wait(self, runner: AttemptRunner, coordinator: Coordinator) -> Event:
+    def wait(self, runner: AttemptRunner, coordinator: Coordinator) -> Steps[Event]:
         """The attempt's next event; a read gives up on a node found dead or demoted.
 
         The cluster tells the waiting execution when its node is marked down or the leader
@@ -209,13 +213,13 @@ class Dispatch:
             if gone is not None:
                 return gone
             if not runner.threaded:
-                event = runner.step()
+                event: Event = yield Step(runner)
                 if isinstance(event, AttemptFailed) and isinstance(event.exc, Abandoned):
                     return self._gone(runner, coordinator) or event
                 return event
             check_at = time.monotonic() + HANG_CHECK_AFTER
             while True:
-                got = runner.next_event(max(0.0, check_at - time.monotonic()))
+                got: Event | None = yield NextEvent(runner, max(0.0, check_at - time.monotonic()))
                 if got is not None:
                     return got
                 gone = self._gone(runner, coordinator)
@@ -333,7 +337,7 @@ class Dispatch:
             deadline=deadline,
         )
 
-    def pause(self, failed: Coordinator) -> None:
+    def pause(self, failed: Coordinator) -> Steps[None]:
         """Wait the retry policy's backoff, within the deadline.
 
         None after a node found dead (refused, silent): the next attempt goes elsewhere,
@@ -342,4 +346,4 @@ class Dispatch:
             return
         pause = min(self.ctx.retry.backoff(self.attempts), self.deadline() - time.monotonic())
         if pause > 0:
-            time.sleep(pause)
+            yield Sleep(pause)

@@ -5,13 +5,14 @@ picks a coordinator and runs the statement there (an attempt); when the attempt 
 the failure taxonomy and the one decision (``_decision``) say whether the statement may
 run again:
 
-- nothing ran: any statement goes to the next coordinator;
-- lost after it began: a read runs again, a write raises ``QueryOutcomeUnknownError``;
-- the query failed: raise at once.
+- nothing ran: any statement goes to the next coordinator; the query failed: raise;
+- lost after it began: a read runs again, a write raises ``QueryOutcomeUnknownError``.
 
 A read that dies after rows were handed to the caller is resumed by verified replay: the
 new run's first rows are checked against a digest of the rows already handed out, and
-the stream goes on from the next row, or raises ``ResultDivergedError``.
+the stream goes on from the next row, or raises ``ResultDivergedError``. Every method
+that waits is written as steps (``*_steps``, see ``_steps``): the public sync methods
+run them on the calling thread, ``prestoha.aio`` on an event loop.
 """
 
 from __future__ import annotations
@@ -22,32 +23,24 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any
 
 from prestoha import errors, events
 from prestoha.cluster import Coordinator
+from prestoha.execution._buffer import Prefetched
 from prestoha.execution._decision import ResumeMode
 from prestoha.execution._dispatch import Dispatch, ExecutionContext
+from prestoha.execution._failures import outcome_of
 from prestoha.execution._hedging import Racer, hedged
 from prestoha.execution._replay import digest_at, new_digest
 from prestoha.execution._runner import AttemptEnded, AttemptFailed, AttemptRunner, Event
+from prestoha.execution._steps import Steps, run
 from prestoha.protocol import Page
 from prestoha.statements import Classification, StatementKind
 
 __all__ = ["Execution", "Prefetched"]
 
 log = logging.getLogger("prestoha.execution")
-
-
-class Prefetched(NamedTuple):
-    """Rows read ahead of the caller (see the ``prefetch`` option)."""
-
-    #: Estimated bytes the rows read ahead take as Python objects.
-    bytes: int
-    #: Rows read ahead and waiting for the caller.
-    rows: int
-    #: Rows of the page the caller is reading now.
-    page_rows: int
 
 
 class Execution:
@@ -118,8 +111,7 @@ class Execution:
         """What the fetching thread has read ahead, and the rows of the page being read."""
         runner = self._dispatch.runner
         nbytes, rows = runner.buffered if runner is not None else (0, 0)
-        page = self._page
-        return Prefetched(nbytes, rows, len(page.rows) if page is not None else 0)
+        return Prefetched(nbytes, rows, len(self._page.rows) if self._page is not None else 0)
 
     def read_ahead(self) -> None:
         """Fetch the rest of the result in the background from now on (the caller reads it
@@ -130,18 +122,30 @@ class Execution:
 
     def start(self) -> None:
         """Run the statement until its first rows (or, for a write, its end) are known."""
+        run(self.start_steps())
+
+    def start_steps(self) -> Steps[None]:
+        """:meth:`start` as steps (see ``_steps``)."""
         self._began = time.monotonic()
         try:
-            self._run_attempts(resume_at=0, digest=None)
+            yield from self._run_attempts(resume_at=0, digest=None)
         except BaseException as exc:
             self._finish(exc)
             raise
         if self._done:
             self._finish(None)
 
+    def ready(self) -> bool:
+        """Whether the next row can be taken without waiting (nor raising)."""
+        page, pos = self._page, self._pos
+        ok = self._pending is None and not self._closed
+        return ok and page is not None and pos < len(page.rows)
+
     def fetchone(self) -> Any | None:
-        if not self._has_rows():
-            return None
+        return self.take_one() if self.ready() or run(self._has_rows()) else None
+
+    def take_one(self) -> Any:
+        """The next row, when :meth:`ready` (or ``_has_rows`` said there is one)."""
         page = self._page
         assert page is not None
         row = page.rows[self._pos]
@@ -149,14 +153,22 @@ class Execution:
         self._handed += 1
         return row
 
+    def fetchone_steps(self) -> Steps[Any | None]:
+        """:meth:`fetchone` as steps."""
+        return self.take_one() if (yield from self._has_rows()) else None
+
     def fetchmany(self, size: int) -> list[Any]:
+        return run(self.fetchmany_steps(size))
+
+    def fetchmany_steps(self, size: int) -> Steps[list[Any]]:
+        """:meth:`fetchmany` as steps."""
         # A caller reading in batches works on each one: fetch the next pages meanwhile.
         self.read_ahead()
         out: list[Any] = []
         start = self._handed
         self._mark = (start, self._page, self._pos)
         try:
-            while len(out) < size and self._more(out):
+            while len(out) < size and (yield from self._more(out)):
                 if self._handed < start + len(out):  # a failover went back to ``start``
                     out.clear()
                 page = self._page
@@ -170,13 +182,17 @@ class Execution:
         return out
 
     def fetchall(self) -> list[Any]:
+        return run(self.fetchall_steps())
+
+    def fetchall_steps(self) -> Steps[list[Any]]:
+        """:meth:`fetchall` as steps."""
         # No partial result here: an error ends the query, and a caller of fetchall()
         # would take a shortened list for the whole answer.
         out: list[Any] = []
         start = self._handed
         self._mark = (start, self._page, self._pos)
         try:
-            while self._has_rows():
+            while (yield from self._has_rows()):
                 if self._handed < start + len(out):  # a failover went back to ``start``
                     out.clear()
                 page = self._page
@@ -196,8 +212,7 @@ class Execution:
                 return
             yield from batch
 
-    def __del__(self) -> None:
-        # A query nobody can read any more is cancelled, not left running.
+    def __del__(self) -> None:  # a query nobody can read any more is cancelled
         if not getattr(self, "_closed", True):
             self.close()
 
@@ -217,19 +232,9 @@ class Execution:
         if self._reported:
             return
         self._reported = True
-        if exc is None:
-            outcome = "ok"
-        elif isinstance(exc, errors.QueryOutcomeUnknownError):
-            outcome = "outcome_unknown"
-        elif isinstance(exc, errors.ResultDivergedError):
-            outcome = "diverged"
-        elif isinstance(exc, errors.NoCoordinatorError):
-            outcome = "no_coordinator"
-        else:
-            outcome = "failed"
         events.emit(
             "query",
-            outcome=outcome,
+            outcome=outcome_of(exc),
             seconds=time.monotonic() - self._began,
             attempts=len(self.attempts),
             read_only=self.classification.read_only,
@@ -237,18 +242,18 @@ class Execution:
 
     # -- streaming ---------------------------------------------------------------------
 
-    def _more(self, out: list[Any]) -> bool:
+    def _more(self, out: list[Any]) -> Steps[bool]:
         """``_has_rows`` for a batch: rows already taken into ``out`` are handed out
         before an error is raised (on the next fetch), never dropped."""
         try:
-            return self._has_rows()
+            return (yield from self._has_rows())
         except errors.Error as exc:
             if not out:
                 raise
             self._pending = exc
             return False
 
-    def _has_rows(self) -> bool:
+    def _has_rows(self) -> Steps[bool]:
         if self._pending is not None:
             exc, self._pending = self._pending, None
             raise exc
@@ -262,16 +267,16 @@ class Execution:
                 self._finish(None)
                 return False
             try:
-                self._advance()
+                yield from self._advance()
             except BaseException as exc:
                 self._finish(exc)
                 raise
 
-    def _advance(self) -> None:
+    def _advance(self) -> Steps[None]:
         dispatch = self._dispatch
         runner, coordinator = dispatch.runner, dispatch.coordinator
         assert runner is not None and coordinator is not None
-        event = dispatch.wait(runner, coordinator)
+        event = yield from dispatch.wait(runner, coordinator)
         if isinstance(event, Page):
             self._take_page(event)
             if event.rows:
@@ -302,7 +307,7 @@ class Execution:
                 digest = new_digest()
             else:
                 digest = digest_at(page.digest_before, page.rows, pos)
-            self._run_attempts(resume_at=handed, digest=digest)
+            yield from self._run_attempts(resume_at=handed, digest=digest)
         except BaseException:
             self._handed = taken  # the batch built so far is handed out with the error
             raise
@@ -332,19 +337,19 @@ class Execution:
 
     # -- attempts ----------------------------------------------------------------------
 
-    def _run_attempts(self, *, resume_at: int, digest: Any) -> None:
+    def _run_attempts(self, *, resume_at: int, digest: Any) -> Steps[None]:
         dispatch = self._dispatch
         digests = self.rerunnable and self._ctx.resume is ResumeMode.VERIFY
         tried: set[str] = set()
         while True:
-            coordinator = dispatch.choose(tried)
+            coordinator = yield from dispatch.choose(tried)
             self._done = False
             hedge = resume_at == 0 and dispatch.may_hedge(self.classification.read_only)
             runner = dispatch.start(coordinator, digest=digests, threaded=hedge)
             first: list[Event] = []
             if hedge:
-                runner, coordinator, first = self._hedge(runner, coordinator, digests)
-            outcome = self._until_ready(runner, coordinator, resume_at, digest, first)
+                runner, coordinator, first = yield from self._hedge(runner, coordinator, digests)
+            outcome = yield from self._until_ready(runner, coordinator, resume_at, digest, first)
             if outcome is None:
                 dispatch.record_success(runner, coordinator)
                 if len(self.attempts) > 1:
@@ -359,15 +364,15 @@ class Execution:
                 failure.reason,
             )
             tried.add(coordinator.uri)
-            dispatch.pause(coordinator)
+            yield from dispatch.pause(coordinator)
 
     def _hedge(
         self, runner: AttemptRunner, coordinator: Coordinator, digests: bool
-    ) -> tuple[AttemptRunner, Coordinator, list[Event]]:
+    ) -> Steps[tuple[AttemptRunner, Coordinator, list[Event]]]:
         dispatch = self._dispatch
         first = Racer(runner, coordinator, dispatch.token, [])
         dispatch.token = None
-        winner = hedged(
+        winner = yield from hedged(
             first,
             cluster=self._ctx.cluster,
             mode=self._ctx.mode,
@@ -385,7 +390,7 @@ class Execution:
         resume_at: int,
         digest: Any,
         first: list[Event] | None = None,
-    ) -> AttemptFailed | None:
+    ) -> Steps[AttemptFailed | None]:
         """Consume pages until the attempt is usable; its failure, or None when ready.
 
         ``first`` are events already taken from the runner (while racing a hedge).
@@ -393,7 +398,10 @@ class Execution:
         seen = 0
         pending = list(first or ())
         while True:
-            event = pending.pop(0) if pending else self._dispatch.wait(runner, coordinator)
+            if pending:
+                event = pending.pop(0)
+            else:
+                event = yield from self._dispatch.wait(runner, coordinator)
             if isinstance(event, AttemptFailed):
                 return event
             if isinstance(event, AttemptEnded):

@@ -24,6 +24,7 @@ __all__ = [
     "Phase",
     "classify",
     "may_rerun_anything",
+    "outcome_of",
     "query_error",
 ]
 
@@ -231,6 +232,23 @@ def query_error(exc: trino.exceptions.TrinoQueryError) -> errors.Error:
     """The error for a query the coordinator failed: a PEP 249 error and the class the
     official client raises for it, with Trino's details kept (see prestoha.errors)."""
     return errors.query_error(exc._error, exc.query_id)
+
+
+def outcome_of(exc: BaseException | None) -> str:
+    """How a query ended, as the ``query`` event and the metrics name it."""
+    if exc is None:
+        return "ok"
+    for kind, name in _OUTCOMES:
+        if isinstance(exc, kind):
+            return name
+    return "failed"
+
+
+_OUTCOMES: tuple[tuple[type[BaseException], str], ...] = (
+    (errors.QueryOutcomeUnknownError, "outcome_unknown"),
+    (errors.ResultDivergedError, "diverged"),
+    (errors.NoCoordinatorError, "no_coordinator"),
+)
 
 
 def may_rerun_anything(failure: Failure) -> bool:

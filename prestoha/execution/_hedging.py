@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from prestoha import events
 from prestoha.cluster import Cluster, Coordinator
 from prestoha.execution._runner import AttemptFailed, AttemptRunner, Event
+from prestoha.execution._steps import NextEvent, Steps
 from prestoha.protocol import Page
 from prestoha.routing import InFlight, RoutingMode
 
@@ -38,7 +39,7 @@ def hedged(
     mode: RoutingMode,
     start: Callable[[Coordinator], AttemptRunner],
     record_failure: Callable[[AttemptFailed, Coordinator, float], object],
-) -> Racer:
+) -> Steps[Racer]:
     """Wait for ``first``'s first rows; past the hedge delay race a second copy.
 
     ``start`` starts an attempt on another coordinator, ``record_failure`` records the
@@ -49,7 +50,7 @@ def hedged(
     router.record_query()
     delay = router.hedge_delay()
     assert delay is not None
-    if _collect(first.runner, first.got, first.runner.started + delay):
+    if (yield from _collect(first.runner, first.got, first.runner.started + delay)):
         _first_page_seen(cluster, first)
         return first
     found = cluster.acquire(mode, frozenset({first.coordinator.uri}))
@@ -63,7 +64,7 @@ def hedged(
     racers = [first, hedge]
     while True:
         for i, racer in enumerate(racers):
-            if not _collect(racer.runner, racer.got, time.monotonic() + 0.005):
+            if not (yield from _collect(racer.runner, racer.got, time.monotonic() + 0.005)):
                 continue
             last = racer.got[-1]
             if isinstance(last, AttemptFailed) and len(racers) == 2:
@@ -88,14 +89,14 @@ def _first_page_seen(cluster: Cluster, racer: Racer) -> None:
         cluster.router.observe_first_page(time.monotonic() - racer.runner.started)
 
 
-def _collect(runner: AttemptRunner, got: list[Event], deadline: float) -> bool:
+def _collect(runner: AttemptRunner, got: list[Event], deadline: float) -> Steps[bool]:
     """Take ``runner``'s events into ``got`` until one that decides the race (rows, the
     end, a failure) or ``deadline``; whether one came.
 
     Columns alone do not decide it: Trino sends them as soon as the query is planned, long
     before the first rows of a query that is slow to produce them."""
     while True:
-        event = runner.next_event(max(0.0, min(0.05, deadline - time.monotonic())))
+        event = yield NextEvent(runner, max(0.0, min(0.05, deadline - time.monotonic())))
         if event is not None:
             got.append(event)
             if not isinstance(event, Page) or event.rows or event.final:

@@ -150,10 +150,15 @@ class HttpTransport:
         return self._answer(lambda: self._request.post(sql, dict(headers)))
 
     def fetch(self, uri: str) -> Answer:
+        uri = self._next_uri(uri)
+        return self._fetched(uri, self._answer(lambda: self._request.get(uri)))
+
+    def _next_uri(self, uri: str) -> str:
+        """The URI to GET for ``uri`` (a ``nextUri``), once it is checked to be the node's."""
         self._origin.check(uri)
-        if self._max_wait is not None:
-            uri = _with_max_wait(uri, self._max_wait)
-        answer = self._answer(lambda: self._request.get(uri))
+        return uri if self._max_wait is None else _with_max_wait(uri, self._max_wait)
+
+    def _fetched(self, uri: str, answer: Answer) -> Answer:
         retried = server_retry_of(uri)
         if retried is not None:
             _record_server_retry(self._node, retried, answer.status.get("id"))
@@ -208,6 +213,12 @@ class HttpTransport:
             # Raised while the request was being built (a header http.client cannot encode,
             # a CA bundle that cannot be read): nothing reached the coordinator.
             raise _not_sent(exc) from exc
+        return self._read(response, body, _headers_of(response))
+
+    def _read(
+        self, response: requests.Response, body: bytes, headers: dict[str, list[str]]
+    ) -> Answer:
+        """The answer in ``response`` (its ``body`` read, its session ``headers`` parsed)."""
         if response.status_code != 200:
             raise TransportError(
                 Cause.HTTP_STATUS,
@@ -228,7 +239,7 @@ class HttpTransport:
             except (ValueError, KeyError, TypeError) as exc:
                 raise TransportError(Cause.MALFORMED, _one_line(str(exc))) from exc
             raise TransportError(Cause.NO_STATUS, "the coordinator answered no status")
-        return Answer(status, _headers_of(response), len(body))
+        return Answer(status, headers, len(body))
 
 
 #: PrestoDB's server-side retry: a failed query's last page carries no error and points

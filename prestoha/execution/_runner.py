@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
+from prestoha import errors
 from prestoha.cluster import Coordinator
 from prestoha.execution._buffer import PageBuffer, PrefetchLimit
 from prestoha.execution._columnar import ColumnarPlan, decode
@@ -116,7 +117,10 @@ class AttemptRunner:
         """
         if self._stop.is_set():
             return AttemptFailed(Abandoned("the attempt was abandoned"), self._phase, self.query_id)
-        event = self._one(sync=True)
+        return self._stepped(self._one(sync=True))
+
+    def _stepped(self, event: Event) -> Event:
+        """What :meth:`step` returns for the event its request made."""
         if self._stop.is_set() and not isinstance(event, Page):
             # Interrupted by a notification (the node went down, the leader changed): the
             # error the broken request raised says nothing about the node.
@@ -134,6 +138,14 @@ class AttemptRunner:
         """The next page or outcome from the background thread, or None if nothing came
         within ``timeout`` (or :meth:`wake` was called)."""
         return self._events.get(timeout)
+
+    async def step_async(self) -> Event:
+        """:meth:`step` on an event loop: only an asynchronous runner has it."""
+        raise _not_async()
+
+    async def next_event_async(self, timeout: float) -> Event | None:
+        """:meth:`next_event` on an event loop: only an asynchronous runner has it."""
+        raise _not_async()
 
     def wake(self) -> None:
         """Make a waiting :meth:`next_event` return now (to look at the cluster's news)."""
@@ -225,37 +237,55 @@ class AttemptRunner:
         """One request: the POST, or the GET of the next URI; the event it makes.
 
         On the caller's thread an interrupt (Ctrl-C) is raised, not classified."""
+        target = self._target()
+        if isinstance(target, AttemptEnded):
+            return target
         try:
-            if not self._submitted:
-                self._submitted = True
+            if target is None:
                 answer = self._transport.submit(self.sql, self._extra_headers)
-                self.submit_latency = time.monotonic() - self.started
-                page = self._page(answer)
-                self._phase = Phase.EXECUTE
             else:
-                with self._lock:
-                    uri = self._next_uri
-                if uri is None:
-                    return AttemptEnded()
-                answer = self._transport.fetch(uri)
-                self._answered += 1
-                page = self._page(answer)
-            self._held = _held_bytes(page, answer)
-            return page
+                answer = self._transport.fetch(target)
+            return self._took(answer, target)
         except BaseException as exc:  # every failure goes to the execution to be classified
             if sync and not isinstance(exc, Exception):
                 raise  # Ctrl-C on the caller's thread is the caller's
-            phase = self._phase
-            if (
-                phase is Phase.EXECUTE
-                and self._answered == 0
-                and isinstance(exc, TransportError)
-                and exc.cause.never_sent
-            ):
-                # Trino starts a query on the first GET of its queued URI; that GET never
-                # left this machine, so the query never started.
-                phase = Phase.SUBMIT
-            return AttemptFailed(exc, phase, self.query_id)
+            return self._failed(exc)
+
+    def _target(self) -> str | AttemptEnded | None:
+        """Where the next request goes: None for the POST, else the next URI (the
+        attempt has ended when there is none)."""
+        if not self._submitted:
+            self._submitted = True
+            return None
+        with self._lock:
+            uri = self._next_uri
+        return AttemptEnded() if uri is None else uri
+
+    def _took(self, answer: Answer, target: str | None) -> Page:
+        """The page an answer to the request made to ``target`` makes."""
+        if target is None:
+            self.submit_latency = time.monotonic() - self.started
+            page = self._page(answer)
+            self._phase = Phase.EXECUTE
+        else:
+            self._answered += 1
+            page = self._page(answer)
+        self._held = _held_bytes(page, answer)
+        return page
+
+    def _failed(self, exc: BaseException) -> AttemptFailed:
+        """The event a failed request makes (its phase says whether the query began)."""
+        phase = self._phase
+        if (
+            phase is Phase.EXECUTE
+            and self._answered == 0
+            and isinstance(exc, TransportError)
+            and exc.cause.never_sent
+        ):
+            # Trino starts a query on the first GET of its queued URI; that GET never
+            # left this machine, so the query never started.
+            phase = Phase.SUBMIT
+        return AttemptFailed(exc, phase, self.query_id)
 
     def _page(self, answer: Answer) -> Page:
         status = answer.status
@@ -311,6 +341,12 @@ class AttemptRunner:
             digest_before=digest_before,
             segment_bytes=segment_bytes,
         )
+
+
+def _not_async() -> Exception:
+    return errors.InterfaceError(
+        "a prestoha.connect() connection cannot be awaited: use prestoha.aio.connect()"
+    )
 
 
 def _held_bytes(page: Page, answer: Answer) -> int:

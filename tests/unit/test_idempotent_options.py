@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import prestoha
 from prestoha import errors
 from prestoha.dbapi.options import parse_options
-from prestoha.execution import Cause, Execution
+from prestoha.execution import Cause, Execution, run
 from prestoha.sqlalchemy.dialect import PrestohaDialect, idempotent_option
 from prestoha.sqlalchemy.url import connect_kwargs_from_url
 from prestoha.statements import classify
@@ -92,10 +92,10 @@ def test_the_connection_classifies_with_its_unknown_functions(
     static_connection: Any, setting: dict[str, str], rerunnable: bool
 ) -> None:
     conn = static_connection(**setting)
-    execution = conn._execution(NEXTVAL, NEXTVAL, None)
+    execution = run(conn._execution(NEXTVAL, NEXTVAL, None))
     assert execution.rerunnable is rerunnable
-    assert conn._execution("SELECT abs(-1)", "SELECT abs(-1)", None).rerunnable
-    assert conn._execution(NEXTVAL, NEXTVAL, True).rerunnable  # the caller knows better
+    assert run(conn._execution("SELECT abs(-1)", "SELECT abs(-1)", None)).rerunnable
+    assert run(conn._execution(NEXTVAL, NEXTVAL, True)).rerunnable  # the caller knows better
 
 
 def test_unknown_functions_is_a_url_parameter() -> None:
@@ -149,11 +149,11 @@ def test_executemany_passes_idempotent_to_each_execute(
     cur = static_connection().cursor()
     seen: list[bool | None] = []
 
-    def execute(operation: str, params: Any = None, *, idempotent: bool | None = None) -> Any:
+    def execute_steps(operation: str, params: Any, *, idempotent: bool | None) -> Iterator[Any]:
         seen.append(idempotent)
-        return cur
+        yield from ()
 
-    monkeypatch.setattr(cur, "execute", execute)
-    monkeypatch.setattr(cur, "fetchall", list)
+    monkeypatch.setattr(cur, "execute_steps", execute_steps)
+    monkeypatch.setattr(cur, "_require", lambda: SimpleNamespace(fetchall_steps=lambda: iter(())))
     cur.executemany("DELETE FROM t WHERE a = ?", [(1,), (2,)], idempotent=True)
     assert seen == [True, True]

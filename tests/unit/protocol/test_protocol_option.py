@@ -5,6 +5,7 @@ record field it reads, and how parameters are bound on PrestoDB (no ``EXECUTE IM
 from __future__ import annotations
 
 import json
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -151,10 +152,11 @@ class _Ran:
         self.update_count = 1
         self.on_stats: Any = None
 
-    def start(self) -> None:
-        pass
+    def start_steps(self) -> Iterator[Any]:
+        yield from ()
 
-    def fetchall(self) -> list[Any]:
+    def fetchall_steps(self) -> Generator[Any, Any, list[Any]]:
+        yield from ()
         return []
 
     def close(self) -> None:
@@ -175,8 +177,11 @@ class _Connection:
     def _check_open(self) -> None:
         pass
 
-    def _execution(self, sql: str, source_sql: str, idempotent: bool | None) -> Any:
+    def _execution(
+        self, sql: str, source_sql: str, idempotent: bool | None
+    ) -> Generator[Any, Any, _Ran]:
         self.statements.append((sql, source_sql))
+        yield from ()
         return _Ran(sql)
 
     def _forget_prepared(self, name: str) -> None:
