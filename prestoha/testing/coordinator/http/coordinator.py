@@ -38,17 +38,20 @@ _INSTALL_HINT = "pip install 'prestoha[testing]'"
 
 
 def _load_engine_module(required: bool) -> Any:
-    """The SQL engine's package, imported on demand: it needs DuckDB and its extension wheels.
+    """The SQL engine's package, imported on demand: it needs DuckDB, its extension wheels and
+    tpcgen-cli.
 
     ``required`` (no engine given): a missing dependency raises ImportError with one line that
     says how to install it, so the coordinator refuses to start instead of failing each query.
     """
     try:
         from .. import sql
+        from ..sql.catalogs.tpcgen import executable as tpcgen_executable
         from ..sql.extensions import require_extensions
 
         if required:
             require_extensions()
+            tpcgen_executable()
     except ImportError as exc:
         if required:
             if _INSTALL_HINT in str(exc):

@@ -85,10 +85,9 @@ class Engine:
             tempfile.gettempdir(), f"prestoha-duckdb-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         )
         self._con = duckdb.connect(":memory:", config={"temp_directory": self._spill_dir})
-        # Every wheel is checked now, so a missing one fails the start, not a query; the main
-        # connection loads only what client SQL uses: tpch/tpcds run in their own connection.
+        # Every wheel is checked now, so a missing one fails the start, not a query.
         require_extensions()
-        load_extensions(self._con, ("icu", "inet"))
+        load_extensions(self._con)
         prepare_connection(self._con)
         # One DuckDB thread: every coordinator then returns the same rows in the same order
         # with bit-identical floating-point aggregates, which result verification relies on.

@@ -1,7 +1,7 @@
 """DuckDB extensions of the emulator, loaded from their PyPI wheels, never downloaded.
 
-``tpch`` and ``tpcds`` generate the data of the catalogs of the same names (DuckDB's ports of
-dbgen and dsdgen), ``icu`` gives time zones and ``inet`` IP addresses. Each wheel
+``icu`` gives time zones and ``inet`` IP addresses (the ``tpch`` and ``tpcds`` catalogs'
+data comes from tpcgen-cli, see :mod:`.catalogs.tpcgen`). Each wheel
 (``duckdb-extension-<name>``) carries ``extensions/v<version>/<name>.duckdb_extension`` for
 exactly one DuckDB version; a wheel missing or built for another DuckDB fails here with the
 command that installs matching ones.
@@ -22,7 +22,7 @@ __all__ = [
     "require_extensions",
 ]
 
-EXTENSIONS = ("tpch", "tpcds", "icu", "inet")
+EXTENSIONS = ("icu", "inet")
 INSTALL_HINT = "pip install 'prestoha[testing]'"
 
 
