@@ -8,7 +8,8 @@ to an ``Execution`` (``prestoha.execution``) and reads its rows.
 from __future__ import annotations
 
 from prestoha.dbapi._connection import Connection, connect
-from prestoha.dbapi._cursor import Cursor, render_parameters
+from prestoha.dbapi._columnar import DEFAULT_ROWS_PER_BATCH
+from prestoha.dbapi._cursor import Cursor, execution_of, render_parameters
 from prestoha.dbapi._types import (
     BINARY,
     DATETIME,
@@ -26,6 +27,7 @@ from prestoha.dbapi._types import (
 
 __all__ = [
     "BINARY",
+    "DEFAULT_ROWS_PER_BATCH",
     "DATETIME",
     "NUMBER",
     "ROWID",
@@ -40,5 +42,6 @@ __all__ = [
     "Timestamp",
     "TimestampFromTicks",
     "connect",
+    "execution_of",
     "render_parameters",
 ]

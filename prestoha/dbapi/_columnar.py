@@ -19,7 +19,7 @@ from prestoha.protocol import arrow_decoding
 if TYPE_CHECKING:
     from prestoha.execution import Execution
 
-__all__ = ["ColumnarReads", "have_pyarrow"]
+__all__ = ["DEFAULT_ROWS_PER_BATCH", "ColumnarReads", "have_pyarrow"]
 
 #: Rows per batch of ``fetch_record_batch`` when none is given (as DuckDB's).
 DEFAULT_ROWS_PER_BATCH = 1_000_000

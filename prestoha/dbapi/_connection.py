@@ -65,8 +65,17 @@ class Connection(TrinoAttributes):
     ProgrammingError = errors.ProgrammingError
     NotSupportedError = errors.NotSupportedError
 
-    def __init__(self, options: Options, *, runner: type[AttemptRunner] = AttemptRunner) -> None:
+    def __init__(
+        self,
+        options: Options,
+        *,
+        runner: type[AttemptRunner] = AttemptRunner,
+        transport: Callable[..., Transport] = HttpTransport,
+    ) -> None:
+        # ``runner`` and ``transport`` make the connection's queries run on an event loop
+        # (``prestoha.aio``): the asynchronous attempt and its HTTP client.
         self.options = options
+        self._new_transport = transport
         self._closed = False
         self._lock = threading.Lock()
         self._pools: dict[str, requests.Session] = {}
@@ -209,6 +218,11 @@ class Connection(TrinoAttributes):
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def runners(self) -> list[AttemptRunner]:
+        """The attempts of this connection's queries that may still be running."""
+        return list(self._ctx.runners)
+
     def __enter__(self) -> Connection:
         return self
 
@@ -249,7 +263,7 @@ class Connection(TrinoAttributes):
             return pool
 
     def _transport(self, coordinator: Coordinator, read_timeout: float) -> Transport:
-        return HttpTransport(
+        return self._new_transport(
             host=coordinator.host,
             port=coordinator.port,
             scheme=coordinator.scheme,

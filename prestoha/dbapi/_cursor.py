@@ -15,7 +15,7 @@ from prestoha.dbapi._columnar import ColumnarReads, have_pyarrow
 from prestoha.execution import Execution, Prefetched, Steps, run
 from prestoha.protocol import Dialect, normalize_columns
 
-__all__ = ["Cursor", "render_parameters"]
+__all__ = ["Cursor", "execution_of", "render_parameters"]
 
 
 class _Statements(Protocol):
@@ -409,3 +409,9 @@ class Cursor(ColumnarReads):
         if self._execution is None:
             raise _NoQuery("no query was executed on this cursor")
         return self._execution
+
+
+def execution_of(cursor: Cursor) -> Execution:
+    """The execution of ``cursor``'s last query (``ProgrammingError`` before any): what
+    ``prestoha.aio`` drives on an event loop."""
+    return cursor._require()

@@ -14,7 +14,7 @@ from prestoha.execution import _workers
 from prestoha.execution._async import AsyncAttemptRunner, AsyncTransport, settle
 from prestoha.execution._buffer import DEFAULT_PREFETCH, PageBuffer, PrefetchLimit
 from prestoha.execution._columnar import switch as read_as_arrow
-from prestoha.execution._columnar import take_batches
+from prestoha.execution._columnar import take_batches, take_batches_steps
 from prestoha.execution._decision import ResumeMode
 from prestoha.execution._dispatch import ExecutionContext
 from prestoha.execution._execution import Execution, Prefetched
@@ -51,6 +51,7 @@ __all__ = [
     "classify",
     "read_as_arrow",
     "take_batches",
+    "take_batches_steps",
     "new_digest",
     "new_http_session",
     "row_digest_update",

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import trino.client
+import trino.constants
 import trino.exceptions
 
 from prestoha import events
@@ -88,6 +89,13 @@ class _DialectRequest(trino.client.TrinoRequest):
         extra = self._dialect.request_headers(additional_http_headers or {})
         return super().post(sql, dict(extra))
 
+    def statement_headers(self, additional: Mapping[str, Any]) -> dict[str, str]:
+        """The headers :meth:`post` sends with a statement (for another HTTP client)."""
+        headers = self.http_headers
+        headers.update(self._dialect.request_headers(additional))
+        headers.setdefault("Content-Type", trino.constants.CONTENT_TYPE_TEXT_UTF8)
+        return dict(headers)
+
 
 def new_http_session(verify: bool | str) -> requests.Session:
     """An HTTP connection pool for one coordinator."""
@@ -148,6 +156,14 @@ class HttpTransport:
 
     def submit(self, sql: str, headers: Mapping[str, str]) -> Answer:
         return self._answer(lambda: self._request.post(sql, dict(headers)))
+
+    def _statement(self, headers: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+        """The URL and headers of the POST of a statement (for another HTTP client)."""
+        return self._request.statement_url, self._request.statement_headers(headers)
+
+    def _page_headers(self) -> dict[str, str]:
+        """The headers of the GET of a page (for another HTTP client)."""
+        return dict(self._request.http_headers)
 
     def fetch(self, uri: str) -> Answer:
         uri = self._next_uri(uri)
