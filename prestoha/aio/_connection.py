@@ -20,7 +20,7 @@ from prestoha import errors
 from prestoha.aio._cursor import CANCEL_WAIT, AsyncCursor
 from prestoha.dbapi import Connection
 from prestoha.dbapi.options import Options, parse_options
-from prestoha.execution import AsyncAttemptRunner, run_async, settle
+from prestoha.execution import AsyncAttemptRunner, AttemptRunner, run_async, settle
 
 __all__ = ["AsyncConnection", "AsyncTransaction", "connect"]
 
@@ -72,6 +72,11 @@ class AsyncConnection:
     @property
     def closed(self) -> bool:
         return self._core.closed
+
+    @property
+    def runners(self) -> list[AttemptRunner]:
+        """The attempts of this connection's queries that may still be running."""
+        return self._core.runners
 
     def cursor(self, **kwargs: Any) -> AsyncCursor:
         """A new cursor (the arguments of :meth:`prestoha.Connection.cursor`)."""

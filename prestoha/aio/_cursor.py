@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import trino.dbapi
 
 from prestoha import errors
 from prestoha.dbapi import DEFAULT_ROWS_PER_BATCH, Cursor, execution_of
 from prestoha.execution import (
+    AttemptRunner,
     Execution,
     Prefetched,
     Steps,
@@ -29,9 +30,6 @@ from prestoha.execution import (
 )
 from prestoha.protocol import arrow_decoding
 
-if TYPE_CHECKING:
-    from prestoha.aio._connection import AsyncConnection
-
 __all__ = ["AsyncCursor", "RecordBatchStream"]
 
 T = TypeVar("T")
@@ -40,18 +38,26 @@ T = TypeVar("T")
 CANCEL_WAIT = 2.0
 
 
+class _Owner(Protocol):
+    """What a cursor needs of its ``AsyncConnection``."""
+
+    @property
+    def runners(self) -> list[AttemptRunner]: ...
+
+
 class AsyncCursor:
     """A cursor for asyncio: ``await cur.execute(sql)``, ``await cur.fetchmany()``,
     ``async for row in cur``. Its attributes are those of :class:`prestoha.Cursor`."""
 
-    def __init__(self, connection: AsyncConnection, cursor: Cursor) -> None:
+    def __init__(self, connection: _Owner, cursor: Cursor) -> None:
         self._connection = connection
         self._cursor = cursor
 
     # -- the synchronous cursor's attributes ------------------------------------------
 
     @property
-    def connection(self) -> AsyncConnection:
+    def connection(self) -> Any:
+        """The :class:`~prestoha.aio.AsyncConnection` this cursor belongs to."""
         return self._connection
 
     @property
@@ -199,12 +205,12 @@ class AsyncCursor:
     async def cancel(self) -> None:
         """Cancel the running query on its coordinator."""
         self._cursor.cancel()
-        await settle(self._connection._core.runners, CANCEL_WAIT)
+        await settle(self._connection.runners, CANCEL_WAIT)
 
     async def close(self) -> None:
         """Close the cursor; a query still running is cancelled on its coordinator."""
         self._cursor.close()
-        await settle(self._connection._core.runners, CANCEL_WAIT)
+        await settle(self._connection.runners, CANCEL_WAIT)
 
     async def __aenter__(self) -> AsyncCursor:
         return self
@@ -224,7 +230,7 @@ class AsyncCursor:
             # The caller gave up (a cancelled task, a timeout): the query must not keep
             # running for nobody. The cancel goes out before the cancellation goes on.
             self._cursor.cancel()
-            await settle(self._connection._core.runners, CANCEL_WAIT)
+            await settle(self._connection.runners, CANCEL_WAIT)
             raise
 
 
@@ -268,7 +274,7 @@ class RecordBatchStream:
         if not self._finished:
             self._finished = True
             self._ex.close()
-            await settle(self._cursor.connection._core.runners, CANCEL_WAIT)
+            await settle(self._cursor.connection.runners, CANCEL_WAIT)
 
     async def __aenter__(self) -> RecordBatchStream:
         return self
