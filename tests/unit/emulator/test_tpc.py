@@ -125,7 +125,8 @@ def test_tpch_tiny_rows_and_text_are_trinos(
 
 
 def test_tpch_tiny_nation_comment_is_trinos(engine: Engine) -> None:
-    # io.trino.tpch.NationGenerator's first row, as in Trino's tpch.tiny.nation
+    # The first line TestNationGenerator hashes (io.trino.tpch.NationGenerator's first row,
+    # Trino's tpch.tiny.nation), spelled out: the text DuckDB's dbgen gave here was another.
     got = rows(engine, "SELECT name, comment FROM tpch.tiny.nation WHERE nationkey = 0")[1]
     assert got == [["ALGERIA", " haggle. carefully final deposits detect slyly agai"]]
 
