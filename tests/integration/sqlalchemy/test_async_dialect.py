@@ -244,3 +244,33 @@ def test_create_insert_and_read_back(coordinator: CoordinatorProcess) -> None:
     assert rowcount == 7
     assert counts == [("k0", 3), ("k1", 2), ("k2", 2)]
     assert tables == ["events"]
+
+
+def test_a_transaction_commits_or_rolls_back(coordinator: CoordinatorProcess) -> None:
+    # The memory catalog: a transaction's writes are undone by its rollback.
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+
+    async def count(engine: AsyncEngine) -> int:
+        async with engine.connect() as conn:
+            return int((await conn.exec_driver_sql("SELECT count(*) FROM kept")).scalar_one())
+
+    async def body(engine: AsyncEngine) -> tuple[str, list[int]]:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+            await conn.exec_driver_sql("CREATE TABLE kept (id bigint)")
+        counts = []
+        txn = engine.execution_options(isolation_level="READ COMMITTED")
+        async with txn.connect() as conn:
+            level = await conn.get_isolation_level()
+            await conn.exec_driver_sql("INSERT INTO kept VALUES (1), (2)")
+            await conn.rollback()
+            counts.append(await count(engine))
+            await conn.exec_driver_sql("INSERT INTO kept VALUES (3)")
+            counts.append(await count(engine))  # not committed yet: not seen elsewhere
+            await conn.commit()
+        counts.append(await count(engine))
+        return level, counts
+
+    level, counts = run_with_engine(coordinator, body, database=f"memory/{schema}")
+    assert level == "READ COMMITTED"
+    assert counts == [0, 0, 1]
