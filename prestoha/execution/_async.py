@@ -258,10 +258,15 @@ class _AsyncBuffer:
     async def get(self, timeout: float) -> Event | None:
         if not self._items:
             self._changed.clear()
+            # Not asyncio.wait_for: before Python 3.12 it loses a cancellation of the
+            # caller that comes as the event is set (python/cpython#86296), and a cancelled
+            # fetch loop would read on. A timer that sets the event is the timeout; a
+            # waiter woken by it finds nothing and returns None, as on a wake().
+            timer = asyncio.get_running_loop().call_later(timeout, self._changed.set)
             try:
-                await asyncio.wait_for(self._changed.wait(), timeout)
-            except asyncio.TimeoutError:  # not the builtin one before Python 3.11
-                return None
+                await self._changed.wait()
+            finally:
+                timer.cancel()
             if not self._items:
                 return None
         item, nbytes, nrows = self._items.popleft()

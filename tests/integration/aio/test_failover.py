@@ -17,7 +17,7 @@ import prestoha.aio
 from prestoha.testing.cluster import LocalCluster
 from prestoha.testing.coordinator import EmulatorAdmin
 
-from .conftest import PATIENCE, run, until
+from .conftest import PATIENCE, journal_entries, marker, run, until
 
 pytestmark = pytest.mark.integration
 
@@ -212,3 +212,32 @@ def test_kill_mid_stream_resumes_the_record_batches_with_exactly_the_fault_free_
     assert coordinator != served_by
     assert attempts[0].node == served_by
     assert len(attempts) >= 2
+
+
+def test_write_lost_after_it_began_raises_outcome_unknown_and_never_reruns(
+    healthy: LocalCluster,
+) -> None:
+    mark = marker()
+    sql = f"INSERT INTO lake.default.lost {mark} SELECT orderkey, comment FROM tpch.sf1.orders"
+
+    async def body() -> tuple[BaseException | None, str]:
+        async with prestoha.aio.connect(**healthy.connect_kwargs()) as conn:
+            await conn.cursor().execute(
+                "CREATE TABLE IF NOT EXISTS lake.default.lost (k bigint, v varchar)"
+            )
+            insert = asyncio.create_task(conn.cursor().execute(sql))
+            await until(lambda: bool(journal_entries(healthy, mark)), "the INSERT to start")
+            node = journal_entries(healthy, mark)[0]["node_id"]
+            healthy.kill(healthy.index(node))
+            done, _ = await asyncio.wait([insert], timeout=PATIENCE)
+            assert done, "the INSERT did not end after its coordinator died"
+            return insert.exception(), healthy.coordinators[healthy.index(node)]
+
+    err, node_uri = run(body())
+    assert isinstance(err, prestoha.QueryOutcomeUnknownError)
+    assert err.node == node_uri
+    assert "not run again" in str(err)
+    # One attempt, on the node that died; the execution has ended, so nothing can be sent
+    # later either.
+    assert [a.node for a in err.attempts] == [node_uri]
+    assert len(journal_entries(healthy, mark)) == 1
