@@ -81,6 +81,9 @@ class AsyncHttpTransport(HttpTransport):
     async def _send(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None = None
     ) -> Answer:
+        # The official client leaves a header it has no value for as None (no schema, no
+        # catalog): requests drops those, aiohttp would refuse to send them.
+        headers = {k: v for k, v in headers.items() if v is not None}
         try:
             async with self._client.request(
                 method, url, headers=headers, data=body, timeout=self._timeout
