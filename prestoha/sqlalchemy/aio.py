@@ -21,7 +21,7 @@ result page by page, and closing it early cancels the query on its coordinator.
 from __future__ import annotations
 
 import collections
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping, Sequence
 from types import ModuleType
 from typing import Any, cast
 
@@ -292,6 +292,13 @@ class PrestohaAioDialect(PrestohaDialect):
     def import_dbapi(cls) -> Any:
         """An adapter module over :mod:`prestoha.aio` (see :class:`AsyncAdaptedDBAPI`)."""
         return AsyncAdaptedDBAPI(prestoha, prestoha.aio)
+
+    def create_connect_args(self, url: URL) -> tuple[Sequence[str], MutableMapping[str, Any]]:
+        """As ``prestoha://``'s; an authentication prestoha.aio cannot send (a client
+        certificate, OAuth2) raises :class:`prestoha.NotSupportedError` here too."""
+        args, kwargs = super().create_connect_args(url)
+        self.loaded_dbapi.aio.connect(*args, **kwargs)  # checks only: nothing is awaited
+        return args, kwargs
 
     @classmethod
     def get_pool_class(cls, url: URL) -> Any:

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+import prestoha
 import prestoha.aio
 from prestoha.sqlalchemy.aio import PrestohaAioDialect
 from prestoha.testing._local_processes import CoordinatorProcess
@@ -80,6 +81,19 @@ def test_the_url_loads_the_async_dialect(coordinator: CoordinatorProcess) -> Non
     assert dialect.is_async
     assert isinstance(driver_connection, prestoha.aio.AsyncConnection)
     assert driver_connection.closed  # the engine was disposed
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [("externalAuthentication=true", "OAuth2"), ("cert=/c.pem&key=/k.pem", "Certificate")],
+)
+def test_an_authentication_prestoha_aio_cannot_send_fails_at_create(
+    query: str, refused: str
+) -> None:
+    url = f"prestoha+aio://u@c1:8443/tpch?http_scheme=https&{query}"
+    with pytest.raises(prestoha.NotSupportedError, match=refused):
+        create_async_engine(url)
+    sa.create_engine(url.replace("prestoha+aio://", "prestoha://")).dispose()  # sync takes it
 
 
 def test_select_with_parameters_matches_the_sync_engine(
