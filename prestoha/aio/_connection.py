@@ -74,6 +74,13 @@ class AsyncConnection:
         return self._core.closed
 
     @property
+    def core(self) -> Connection:
+        """The :class:`prestoha.Connection` whose options, session and cluster view this
+        connection uses (its queries run only through this one: a synchronous call on
+        it raises ``InterfaceError``)."""
+        return self._core
+
+    @property
     def runners(self) -> list[AttemptRunner]:
         """The attempts of this connection's queries that may still be running."""
         return self._core.runners

@@ -235,7 +235,7 @@ class AsyncAdaptedConnection(AdaptedConnection):
     @property
     def core(self) -> prestoha.Connection:
         """The synchronous connection whose session and options the async one uses."""
-        return self._aio._core
+        return self._aio.core
 
     @property
     def closed(self) -> bool:
