@@ -33,6 +33,7 @@ BENCHMARKS = [
     ("B8", "hedge"),
     ("B9", "midstream"),
     ("B10", "columnar"),
+    ("B11", "concurrency_async"),
 ]
 
 

@@ -5,7 +5,9 @@ Reads every ``benchmarks/results/<name>.json`` and writes the table of the lates
 page is made when missing) and, when matplotlib is installed, the plots in ``docs/img/``: the
 failover timelines (``failover_kill.png``, ``failover_hang.png``), each node's share of the
 queries over time (``slow_node.png``), the RSS against rows read (``memory.png``, with the
-columnar runs of B4c) and the rows/s of each way into a DataFrame or a table (``columnar.png``).
+columnar runs of B4c), the rows/s of each way into a DataFrame or a table (``columnar.png``) and
+the queries/s and memory per query in flight of the asyncio, threaded and aiotrino clients
+(``concurrency_async.png``).
 """
 
 from __future__ import annotations
@@ -72,6 +74,16 @@ HEADLINE = {
         "trino_fetchall_rows_per_s",
         "df_ratio",
         "arrow_ratio",
+    ],
+    "concurrency_async": [
+        "aio_qps",
+        "threads_qps",
+        "aiotrino_qps",
+        "aio_cpu_ms_per_query",
+        "aiotrino_cpu_ms_per_query",
+        "aio_rss_kib_per_query",
+        "threads_rss_kib_per_query",
+        "aiotrino_rss_kib_per_query",
     ],
     "soak": ["reads", "writes", "chaos_actions", "read_availability", "invariants_failed"],
 }
@@ -248,6 +260,56 @@ def plot_columnar(result: dict[str, Any], out: Path) -> bool:
     return _save(plt, fig, out)
 
 
+def plot_concurrency(result: dict[str, Any], out: Path) -> bool:
+    """B11: queries/s of each client (every round a dot, the median a bar) and the memory
+    of one query in flight (RSS growth and traced Python allocations)."""
+    plt = _pyplot()
+    details = result.get("details", {})
+    clients = [
+        ("aio", "prestoha.aio\n(one loop)"),
+        ("threads", "prestoha\n(threads)"),
+        ("aiotrino", "aiotrino\n(one loop)"),
+    ]
+    clients = [(k, t) for k, t in clients if details.get(k)]
+    if plt is None or not clients:
+        return False
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
+    colours = {"aio": "tab:blue", "threads": "tab:green", "aiotrino": "tab:gray"}
+    for i, (key, _) in enumerate(clients):
+        rates = [r["qps"] for r in details[key]]
+        left.bar(i, sorted(rates)[len(rates) // 2], color=colours[key], alpha=0.6)
+        left.plot([i] * len(rates), rates, "k.", markersize=5)
+    left.set_xticks(range(len(clients)), [t for _, t in clients], fontsize=8)
+    left.set_ylabel("queries/s")
+    left.set_title("throughput", fontsize=10, loc="left")
+    memory = details.get("memory", {})
+    width = 0.38
+    for i, (key, _) in enumerate(clients):
+        runs = memory.get(key) or []
+        for j, (field, hatch) in enumerate(
+            (("rss_kib_per_query", ""), ("traced_kib_per_query", "//"))
+        ):
+            values = sorted(r[field] for r in runs)
+            if values:
+                right.bar(
+                    i + (j - 0.5) * width,
+                    values[len(values) // 2],
+                    width,
+                    color=colours[key],
+                    alpha=0.6,
+                    hatch=hatch,
+                )
+    right.set_xticks(range(len(clients)), [t for _, t in clients], fontsize=8)
+    right.set_ylabel("KiB per query in flight")
+    right.set_title("memory: RSS growth (plain), traced (hatched)", fontsize=10, loc="left")
+    config = result.get("config", {})
+    fig.suptitle(
+        f"B11 concurrency_async: {config.get('workers')} queries in flight; "
+        f"prestoha.aio / aiotrino = {result.get('ratio')}"
+    )
+    return _save(plt, fig, out)
+
+
 START = "<!-- results: written by python -m benchmarks.report -->"
 END = "<!-- end of results -->"
 INTRO = """# Benchmarks
@@ -290,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         plots.append(("memory", "memory: RSS against rows"))
     if "columnar" in results and plot_columnar(results["columnar"], DOCS / "img" / "columnar.png"):
         plots.append(("columnar", "columnar: rows/s into pandas and Arrow"))
+    if "concurrency_async" in results and plot_concurrency(
+        results["concurrency_async"], DOCS / "img" / "concurrency_async.png"
+    ):
+        plots.append(("concurrency_async", "concurrency_async: queries/s and memory per query"))
     section = [START, table(results), ""]
     for name, title in plots:
         section += [f"![{title}](img/{name}.png)", ""]
