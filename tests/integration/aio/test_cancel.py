@@ -95,3 +95,39 @@ def test_a_cancelled_fetch_loop_cancels_its_query_and_close_leaves_no_connection
     assert outcome["state"] == ("FAILED", "USER_CANCELED")
     assert outcome["open"], "the connection had no connection to its coordinator to close"
     assert outcome["after_close"] == set()
+
+
+def test_a_task_cancelled_in_its_own_code_cancels_the_query_of_its_cursor_block(
+    coordinator: CoordinatorProcess,
+) -> None:
+    # The loop awaits something of its own between rows: the cancellation may land there,
+    # outside the driver; leaving the cursor's `async with` still cancels the query.
+    uri = coordinator.uri
+    assert uri is not None
+
+    async def body() -> tuple[int, tuple[str, str | None]]:
+        async with prestoha.aio.connect(hosts=[uri], user="ana") as conn:
+            started: list[str] = []
+            read = [0]
+
+            async def loop() -> None:
+                async with conn.cursor() as cur:
+                    await cur.execute(BIG)
+                    assert cur.query_id is not None
+                    started.append(cur.query_id)
+                    async for _ in cur:
+                        read[0] += 1
+                        await asyncio.sleep(0)
+
+            task = asyncio.create_task(loop())
+            await until(lambda: read[0] >= 5000 or task.done(), "rows read before the cancel")
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            query_id = started[0]
+            await until(lambda: _state(uri, query_id)[0] != "RUNNING", "the query to leave RUNNING")
+            return read[0], _state(uri, query_id)
+
+    read, state = run(body())
+    assert 0 < read < 6_001_215
+    assert state == ("FAILED", "USER_CANCELED")
