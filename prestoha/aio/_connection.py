@@ -154,6 +154,22 @@ class _Connecting:
         self._options = options
         self._connection: AsyncConnection | None = None
 
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(
+            f"prestoha.aio.connect() gives a connection once awaited: use "
+            f"'conn = await prestoha.aio.connect(...)' or 'async with prestoha.aio.connect(...) "
+            f"as conn' before conn.{name}"
+        )
+
+    def __enter__(self) -> None:
+        raise TypeError(
+            "prestoha.aio.connect() is entered with 'async with', not 'with' "
+            "(or use prestoha.connect() for a synchronous connection)"
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        """Never reached: :meth:`__enter__` raises."""
+
     def __await__(self) -> Generator[Any, None, AsyncConnection]:
         return AsyncConnection.open(self._options).__await__()
 

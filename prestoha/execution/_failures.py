@@ -131,11 +131,19 @@ def classify(exc: BaseException, phase: Phase) -> Failure:
         return _classify_transport(exc, phase)
     if isinstance(exc, Abandoned):
         return Failure(FailureKind.LOST, phase, _one_line(str(exc)))
+    if isinstance(exc, _BUGS):
+        # A programming error in the driver (or a transport): every attempt would hit it
+        # again, so it is raised at once rather than retried until failover_timeout.
+        detail = f"{type(exc).__name__}: {_one_line(str(exc))}"
+        return Failure(FailureKind.QUERY_FAILED, phase, detail, error=errors.InternalError(detail))
     kind = FailureKind.NOT_RUN if phase is Phase.SUBMIT else FailureKind.LOST
     if isinstance(exc, (ValueError, KeyError)):
         # A body that is not a Trino answer: something in between (a proxy) or a sick node.
         return Failure(kind, phase, f"malformed answer: {_one_line(str(exc))}")
     return Failure(kind, phase, f"{type(exc).__name__}: {_one_line(str(exc))}")
+
+
+_BUGS = (TypeError, AttributeError, NameError, AssertionError, NotImplementedError)
 
 
 def _classify_transport(exc: TransportError, phase: Phase) -> Failure:

@@ -248,3 +248,17 @@ def test_failures_carry_no_message_matching() -> None:
         assert f.reason == "no answer while running" and f.node_down
         f = classify(TransportError(Cause.CONNECT_TIMEOUT, detail), Phase.EXECUTE)
         assert not f.node_down
+
+
+@pytest.mark.parametrize("exc", [TypeError("bad key None"), AttributeError("no .read")])
+@pytest.mark.parametrize("phase", [Phase.SUBMIT, Phase.EXECUTE])
+def test_a_programming_error_is_raised_at_once_not_retried(exc: Exception, phase: Phase) -> None:
+    failure = classify(exc, phase)
+    assert failure.kind is FailureKind.QUERY_FAILED
+    assert isinstance(failure.error, errors.InternalError)
+    assert type(exc).__name__ in str(failure.error)
+
+
+def test_an_unknown_os_level_error_is_still_taken_for_a_lost_attempt() -> None:
+    assert classify(OSError("socket closed"), Phase.EXECUTE).kind is FailureKind.LOST
+    assert classify(OSError("socket closed"), Phase.SUBMIT).kind is FailureKind.NOT_RUN
