@@ -116,12 +116,11 @@ def _batches(
 ) -> Generator[Any, None, None]:
     # ``cursor`` is held so that the reader keeps it open: a cursor dropped by its caller
     # (``conn.cursor().execute(sql).fetch_record_batch()``) would cancel the query.
-    import pyarrow as pa
-
+    concat = arrow_decoding().concat_batches
     finished = False
     try:
         while parts := take_batches(ex, size, decoder):
-            batch = parts[0] if len(parts) == 1 else pa.concat_batches(parts)
+            batch = parts[0] if len(parts) == 1 else concat(parts)
             del parts
             yield batch
             del batch  # not held while the next one is built

@@ -105,6 +105,28 @@ def test_rows_decoded_as_python_values_become_the_same_batch() -> None:
 # -- the plan and the digest ----------------------------------------------------------------
 
 
+def test_decoded_columns_live_in_the_system_memory_pool() -> None:
+    # pyarrow's default pool keeps freed pages per thread; the arrays are built on the
+    # fetching thread and freed on the caller's (B4c).
+    columns = [
+        _column("i", _t("bigint")),
+        _column("s", _t("varchar", 2147483647)),
+        _column("d", _t("double")),
+        _column("t", _t("timestamp", 3)),
+        _column("n", _t("decimal", 10, 2)),
+        _column("a", _t("array", {"kind": "TYPE", "value": _t("integer")})),
+    ]
+    rows = [[i, f"r{i}", i / 7, "2024-01-01 00:00:00.123", "1.50", [i, None]] for i in range(5000)]
+    rows.append([None, None, "NaN", None, None, None])
+    system, default = pa.system_memory_pool(), pa.default_memory_pool()
+    before = system.bytes_allocated(), default.bytes_allocated()
+    batch = arrow.BatchDecoder(columns).batch(rows)
+    whole = arrow.concat_batches([batch.slice(0, 10), batch.slice(10)])
+    assert system.bytes_allocated() - before[0] >= whole.nbytes + batch.nbytes
+    if default.backend_name != "system":
+        assert default.bytes_allocated() == before[1]
+
+
 def test_pieces_end_where_the_callers_batches_end() -> None:
     plan = ColumnarPlan(start=0, origin=10, step=100)
     assert plan.pieces(0, 250) == [10, 100, 100, 40]
