@@ -204,13 +204,15 @@ class AsyncCursor:
 
     async def cancel(self) -> None:
         """Cancel the running query on its coordinator."""
+        runners = self._runners()
         self._cursor.cancel()
-        await settle(self._connection.runners, CANCEL_WAIT)
+        await settle(runners, CANCEL_WAIT)
 
     async def close(self) -> None:
         """Close the cursor; a query still running is cancelled on its coordinator."""
+        runners = self._runners()
         self._cursor.close()
-        await settle(self._connection.runners, CANCEL_WAIT)
+        await settle(runners, CANCEL_WAIT)
 
     async def __aenter__(self) -> AsyncCursor:
         return self
@@ -223,14 +225,22 @@ class AsyncCursor:
     ) -> None:
         await self.close()
 
+    def _runners(self) -> list[AttemptRunner]:
+        """The attempts of the cursor's query (whose cancels a close waits for)."""
+        try:
+            return execution_of(self._cursor).runners
+        except errors.Error:  # no query yet, or the cursor is closed
+            return []
+
     async def _drive(self, steps: Steps[T]) -> T:
         try:
             return await run_async(steps)
         except asyncio.CancelledError:
             # The caller gave up (a cancelled task, a timeout): the query must not keep
             # running for nobody. The cancel goes out before the cancellation goes on.
+            runners = self._runners()
             self._cursor.cancel()
-            await settle(self._connection.runners, CANCEL_WAIT)
+            await settle(runners, CANCEL_WAIT)
             raise
 
 
@@ -274,7 +284,7 @@ class RecordBatchStream:
         if not self._finished:
             self._finished = True
             self._ex.close()
-            await settle(self._cursor.connection.runners, CANCEL_WAIT)
+            await settle(self._ex.runners, CANCEL_WAIT)
 
     async def __aenter__(self) -> RecordBatchStream:
         return self

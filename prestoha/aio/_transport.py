@@ -100,15 +100,20 @@ class AsyncHttpTransport(HttpTransport):
                 received = response.headers
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise _error(exc) from exc
-        # The answer is read by the synchronous transport's code, which takes a requests
-        # response: the same checks, the same errors, whichever client fetched it.
-        shim = requests.Response()
-        shim.status_code = status
-        shim._content = content
-        shim.headers = CaseInsensitiveDict(received)
-        shim.encoding = "utf-8"
-        shim.url = url
-        return self._read(shim, content, session_headers(received.items()))
+
+        # The answer is read by the synchronous transport's code: the same checks, the same
+        # errors, whichever client fetched it. An error answer is read by the official
+        # client, from a requests response.
+        def shim() -> requests.Response:
+            response = requests.Response()
+            response.status_code = status
+            response._content = content
+            response.headers = CaseInsensitiveDict(received)
+            response.encoding = "utf-8"
+            response.url = url
+            return response
+
+        return self._read(status, content, session_headers(received.items()), shim)
 
 
 def _authorization(pool: requests.Session, node: str) -> dict[str, str]:

@@ -75,7 +75,10 @@ class AsyncAttemptRunner(AttemptRunner):
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._queue: _AsyncBuffer = _AsyncBuffer(prefetch)
-        self._request: asyncio.Task[Event] | None = None
+        #: The task waiting for a request of :meth:`step_async`, and whether this runner
+        #: cancelled it to end the request.
+        self._caller: asyncio.Task[Any] | None = None
+        self._interrupted = False
         self._fetcher: asyncio.Task[None] | None = None
         #: The DELETE of an abandoned query, until it is answered.
         self.cancelling: asyncio.Task[None] | None = None
@@ -91,19 +94,21 @@ class AsyncAttemptRunner(AttemptRunner):
     async def step_async(self) -> Event:
         if self._stop.is_set():
             return AttemptFailed(Abandoned("the attempt was abandoned"), self._phase, self.query_id)
-        # The request is a task of its own, so that news from the cluster can cancel it
-        # without cancelling the caller.
-        request = self._request = self._loop.create_task(self._one_async())
+        # The request runs in the caller's task (no task of its own per request): news from
+        # the cluster that ends the attempt cancels that task while it waits here, and the
+        # cancellation is taken back below (``_still_cancelled``).
+        caller = self._caller = asyncio.current_task()
         try:
-            await asyncio.wait((request,))
+            event = await self._one_async()
         except asyncio.CancelledError:
-            request.cancel()  # the caller was cancelled: its request must not outlive it
-            raise
+            if not self._interrupted or _still_cancelled(caller):
+                raise  # the caller was cancelled (too): the cancellation is theirs
+            event = AttemptFailed(
+                Abandoned("the attempt was abandoned"), self._phase, self.query_id
+            )
         finally:
-            self._request = None
-        if request.cancelled():
-            return AttemptFailed(Abandoned("the attempt was abandoned"), self._phase, self.query_id)
-        return self._stepped(request.result())
+            self._caller = None
+        return self._stepped(event)
 
     async def next_event_async(self, timeout: float) -> Event | None:
         return await self._queue.get(timeout)
@@ -133,9 +138,11 @@ class AsyncAttemptRunner(AttemptRunner):
 
     def _abandon(self, cancel: bool) -> None:
         self._queue.close()
-        for task in (self._request, self._fetcher):
-            if task is not None:
-                task.cancel()
+        if self._caller is not None and not self._interrupted:
+            self._interrupted = True  # a request in flight in the caller's task
+            self._caller.cancel()
+        if self._fetcher is not None:
+            self._fetcher.cancel()
         with self._lock:
             next_uri, self._next_uri = self._next_uri, None
         if cancel and next_uri and self.cancelling is None:
@@ -204,6 +211,13 @@ async def settle(runners: Iterable[AttemptRunner], timeout: float) -> None:
     pending = [r.cancelling for r in runners if isinstance(r, AsyncAttemptRunner) and r.cancelling]
     if pending:
         await asyncio.wait(pending, timeout=timeout)
+
+
+def _still_cancelled(task: asyncio.Task[Any] | None) -> bool:
+    """Take back one cancellation of ``task`` (the runner's own); whether another one is
+    still pending (its caller's). Python 3.10 cannot tell: the runner's is assumed."""
+    uncancel = getattr(task, "uncancel", None)
+    return uncancel is not None and uncancel() > 0
 
 
 def _spooled(answer: Answer) -> bool:

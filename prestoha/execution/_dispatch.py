@@ -14,6 +14,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from prestoha import errors, events
 from prestoha.cluster import Cluster, Coordinator
@@ -81,6 +82,8 @@ class Dispatch:
         self.attempts: list[errors.Attempt] = []
         self.coordinator: Coordinator | None = None
         self.runner: AttemptRunner | None = None
+        #: Every attempt started, hedged copies too.
+        self.runners: list[AttemptRunner] = []
         #: The coordinator's in-flight slot, given back when the attempt ends.
         self.token: InFlight | None = None
         #: How every attempt decodes rows once the caller reads Arrow (see ``_columnar``).
@@ -182,6 +185,7 @@ class Dispatch:
             runner.declare(self.columnar)
         self.coordinator = coordinator
         self.runner = runner
+        self.runners.append(runner)
         ctx.runners.add(runner)
         if threaded:
             runner.start()
@@ -299,6 +303,16 @@ class Dispatch:
         elif not failure.kind.final:
             cluster.report(coordinator, ok=False)
         return failure
+
+    def diverged(self, why: str, rows_compared: int) -> NoReturn:
+        """Record that a resumed read's rows differ from those handed out, and raise."""
+        self.record_divergence(why)
+        raise errors.ResultDivergedError(
+            f"cannot resume the read: {why}; the order of its rows is not deterministic "
+            "(add ORDER BY on a unique key, or connect with resume='restart-only')",
+            rows_compared=rows_compared,
+            attempts=self.attempts,
+        )
 
     def record_divergence(self, why: str) -> None:
         runner = self.runner

@@ -103,6 +103,11 @@ class Execution:
         return self._dispatch.coordinator
 
     @property
+    def runners(self) -> list[AttemptRunner]:
+        """Every attempt this statement started (hedged copies too), oldest first."""
+        return self._dispatch.runners
+
+    @property
     def rows_handed(self) -> int:
         return self._handed
 
@@ -440,10 +445,4 @@ class Execution:
             return None
 
     def _diverged(self, why: str) -> None:
-        self._dispatch.record_divergence(why)
-        raise errors.ResultDivergedError(
-            f"cannot resume the read: {why}; the order of its rows is not deterministic "
-            "(add ORDER BY on a unique key, or connect with resume='restart-only')",
-            rows_compared=self._handed,
-            attempts=self.attempts,
-        )
+        self._dispatch.diverged(why, self._handed)

@@ -14,7 +14,7 @@ import http.client
 import logging
 import socket
 import ssl
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -229,16 +229,22 @@ class HttpTransport:
             # Raised while the request was being built (a header http.client cannot encode,
             # a CA bundle that cannot be read): nothing reached the coordinator.
             raise _not_sent(exc) from exc
-        return self._read(response, body, _headers_of(response))
+        return self._read(response.status_code, body, _headers_of(response), lambda: response)
 
     def _read(
-        self, response: requests.Response, body: bytes, headers: dict[str, list[str]]
+        self,
+        code: int,
+        body: bytes,
+        headers: dict[str, list[str]],
+        response: Callable[[], requests.Response],
     ) -> Answer:
-        """The answer in ``response`` (its ``body`` read, its session ``headers`` parsed)."""
-        if response.status_code != 200:
+        """The answer of HTTP status ``code`` with ``body`` and session ``headers``;
+        ``response`` gives it as requests' response, for the official client to read an
+        error answer."""
+        if code != 200:
             raise TransportError(
                 Cause.HTTP_STATUS,
-                status=response.status_code,
+                status=code,
                 body=body[:200].decode("utf-8", "replace"),
             )
         try:
@@ -249,7 +255,7 @@ class HttpTransport:
             # An empty body or an error answer: the official client raises its own typed
             # error for it (a TrinoQueryError for a failed query).
             try:
-                self._request.process(response)
+                self._request.process(response())
             except trino.exceptions.TrinoConnectionError as exc:
                 raise TransportError(Cause.NO_STATUS, _one_line(str(exc))) from exc
             except (ValueError, KeyError, TypeError) as exc:
@@ -267,6 +273,8 @@ _SERVER_RETRY_PATH = "/v1/statement/queued/retry/"
 
 def server_retry_of(uri: str) -> str | None:
     """The id of the query a PrestoDB coordinator retries at ``uri``, else None."""
+    if _SERVER_RETRY_PATH not in uri:
+        return None
     path = urlsplit(uri).path
     if not path.startswith(_SERVER_RETRY_PATH):
         return None
@@ -293,6 +301,8 @@ def _with_max_wait(uri: str, max_wait: str) -> str:
     """``uri`` with its ``maxWait`` query parameter set to ``max_wait`` (an airlift
     Duration such as ``200ms``), which ``ExecutingStatementResource`` and
     ``QueuedStatementResource`` read (both cap it at one second)."""
+    if "?" not in uri and "#" not in uri:  # Trino's nextUri: no query string
+        return f"{uri}?maxWait={max_wait}"
     parts = urlsplit(uri)
     kept = [p for p in parts.query.split("&") if p and not p.startswith("maxWait=")]
     query = "&".join([*kept, f"maxWait={max_wait}"])

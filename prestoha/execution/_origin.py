@@ -29,9 +29,13 @@ class Origin:
         self.host = host.lower()
         self.port = port
         self.allowed = tuple(p.strip().lower() for p in allowed if p.strip())
+        #: Every URI the coordinator hands out starts so (checked once per page: no parse).
+        self._own = f"{self.scheme}://{host}:{port}/"
 
     def check(self, uri: str) -> None:
         """Raise a :class:`TransportError` (``FOREIGN_URI``) unless ``uri`` may be followed."""
+        if uri.startswith(self._own) and "@" not in uri:
+            return
         try:
             parts = urlsplit(uri)
             scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
