@@ -78,11 +78,17 @@ class _DialectRequest(trino.client.TrinoRequest):
     (``X-Presto-*`` for PrestoDB, see :class:`~prestoha.protocol.Dialect`)."""
 
     def __init__(self, *args: Any, dialect: Dialect, **kwargs: Any) -> None:
-        self._dialect = dialect  # before the base class reads http_headers
+        self._dialect = dialect
+        # The base class copies its headers into the session's defaults, which a
+        # ``_DefaultHeadersOnly`` session drops: not worth building them for that.
+        self._built = False
         super().__init__(*args, **kwargs)
+        self._built = True
 
     @property
     def http_headers(self) -> Any:
+        if not self._built:
+            return {}
         return self._dialect.request_headers(super().http_headers)
 
     def post(self, sql: str, additional_http_headers: dict[str, Any] | None = None) -> Any:

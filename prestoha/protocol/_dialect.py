@@ -47,6 +47,8 @@ class Dialect:
 
     def request_headers(self, headers: Mapping[str, Any]) -> CaseInsensitiveDict[Any]:
         """``headers`` (written by the Trino client, ``X-Trino-*``) in this dialect."""
+        if self.name == "trino" and isinstance(headers, CaseInsensitiveDict):
+            return headers  # already in this dialect: no copy (once per request)
         out: CaseInsensitiveDict[Any] = CaseInsensitiveDict()
         for name, value in headers.items():
             lower = name.lower()
