@@ -93,7 +93,12 @@ class AsyncHttpTransport(HttpTransport):
         headers = {k: v for k, v in headers.items() if v is not None}
         try:
             async with self._client.request(
-                method, url, headers=headers, data=body, timeout=self._timeout, proxy=self._proxy
+                method,
+                url,
+                headers=headers,
+                data=None if body is None else aiohttp.payload.BytesPayload(body),
+                timeout=self._timeout,
+                proxy=self._proxy,
             ) as response:
                 content = await response.read()
                 status = response.status
