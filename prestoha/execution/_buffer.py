@@ -86,13 +86,23 @@ class PageBuffer(Generic[T]):
             return True
         return self._limit.rows is not None and self._rows >= self._limit.rows
 
-    def wait_for_room(self) -> bool:
-        """Wait until the buffer has room for another item; False if it was closed.
+    def _no_room(self, nbytes: int, nrows: int) -> bool:
+        if not self._items:
+            return False
+        limit = self._limit
+        if limit.bytes is not None and self._bytes + nbytes > limit.bytes:
+            return True
+        return limit.rows is not None and self._rows + nrows > limit.rows
 
-        A producer calls this before it fetches the next item, so it holds nothing more
-        while the buffer is full."""
+    def wait_for_room(self, nbytes: int = 0, nrows: int = 0) -> bool:
+        """Wait until an item of ``nbytes`` and ``nrows`` fits within the limit beside what
+        is buffered (or nothing is buffered); False if the buffer was closed meanwhile.
+
+        A producer calls this before it fetches the next item, with the size of the last
+        one, so it holds nothing more while the next would not fit: what is buffered stays
+        within the limit, or is a single item."""
         with self._cond:
-            while self._full() and not self._closed:
+            while self._no_room(nbytes, nrows) and not self._closed:
                 self._cond.wait(0.1)
             return not self._closed
 

@@ -94,6 +94,7 @@ class AttemptRunner:
         self._answered = 0  # pages answered after the POST
         self._data_pages = 0  # pages with rows read on the caller's thread
         self._held = 0  # bytes the last page holds
+        self._held_rows = 0  # and its rows
 
     @property
     def threaded(self) -> bool:
@@ -217,7 +218,7 @@ class AttemptRunner:
             if self._submitted:
                 with self._lock:
                     uri = self._next_uri
-                if uri is None or self._stop.is_set() or not self._events.wait_for_room():
+                if uri is None or self._stop.is_set() or not self._room_for_next():
                     return
             event = self._one(sync=False)
             if isinstance(event, AttemptFailed):
@@ -232,6 +233,11 @@ class AttemptRunner:
             if event.final:
                 self._put(AttemptEnded())
                 return
+
+    def _room_for_next(self) -> bool:
+        """Wait until a page like the last one fits within ``prefetch`` beside the pages
+        waiting for the caller (or none waits); False once the attempt is abandoned."""
+        return self._events.wait_for_room(self._held, self._held_rows)
 
     def _one(self, *, sync: bool) -> Event:
         """One request: the POST, or the GET of the next URI; the event it makes.
@@ -271,6 +277,7 @@ class AttemptRunner:
             self._answered += 1
             page = self._page(answer)
         self._held = _held_bytes(page, answer)
+        self._held_rows = len(page.rows)
         return page
 
     def _failed(self, exc: BaseException) -> AttemptFailed:

@@ -56,3 +56,40 @@ def test_get_times_out_empty_and_close_refuses_the_producer() -> None:
     buffer.close()
     assert not buffer.put("b", nrows=1)
     assert buffer.get(0.01) is None
+
+
+def _room_later(buffer: PageBuffer[int], nbytes: int, nrows: int, got: list[bool]) -> None:
+    got.append(buffer.wait_for_room(nbytes, nrows))
+
+
+def test_the_producer_waits_until_the_next_page_fits_within_the_limit() -> None:
+    # The next page is fetched only when one like the last fits beside what is buffered:
+    # with pages of 2500 bytes and a limit of 4000, one waits, never two (5000 bytes).
+    buffer: PageBuffer[int] = PageBuffer(PrefetchLimit(bytes=4000))
+    assert buffer.wait_for_room(2500, 10)  # nothing buffered: any page goes
+    assert buffer.put(0, nbytes=2500, nrows=10)
+    assert buffer.wait_for_room(1500, 10)  # exactly fits
+    got: list[bool] = []
+    t = threading.Thread(target=_room_later, args=(buffer, 2500, 10, got), daemon=True)
+    t.start()
+    time.sleep(0.2)  # a producer with room would have gone on by now
+    assert got == []
+    assert buffer.get(1) == 0
+    _settle(got, 1)
+    assert got == [True]
+    t.join(2)
+
+
+def test_a_rows_limit_counts_the_next_page_too_and_close_ends_the_wait() -> None:
+    buffer: PageBuffer[int] = PageBuffer(PrefetchLimit(rows=100))
+    assert buffer.put(0, nrows=60)
+    assert buffer.wait_for_room(0, 40)
+    got: list[bool] = []
+    t = threading.Thread(target=_room_later, args=(buffer, 0, 60, got), daemon=True)
+    t.start()
+    time.sleep(0.2)
+    assert got == []
+    buffer.close()
+    _settle(got, 1)
+    assert got == [False]
+    t.join(2)
