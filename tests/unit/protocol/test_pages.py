@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
 from typing import Any
@@ -68,3 +69,59 @@ def test_the_estimate_counts_python_objects_not_json() -> None:
     on_the_wire = len(json.dumps(rows))
     assert estimated_size(rows) > 3 * on_the_wire
     assert estimated_size([]) == 0
+
+
+def _page_body(rows: int) -> tuple[dict[str, Any], bytes]:
+    status = {
+        "id": "q1",
+        "columns": COLUMNS,
+        "data": [[i, f'row-{i} \u00e9 "quoted" \\ \n', i / 7, None] for i in range(rows)],
+        "stats": {"state": "RUNNING"},
+    }
+    return status, json.dumps(status).encode()
+
+
+def test_a_large_page_is_read_as_a_small_one_is() -> None:
+    small, small_body = _page_body(3)
+    large, large_body = _page_body(20_000)
+    assert len(small_body) < 64 * 1024 < len(large_body)
+    assert read_status(small_body) == small
+    assert read_status(large_body) == large
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in [
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        ]
+    ]
+
+
+def _glibc() -> Any:
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallinfo2.restype = _MallInfo2
+    except (AttributeError, OSError):
+        return None
+    return libc
+
+
+@pytest.mark.skipif(_glibc() is None, reason="glibc's allocator only")
+def test_after_a_large_page_glibc_keeps_no_free_scratch() -> None:
+    # orjson's scratch buffer (twelve times the page) is freed once the page is read; glibc
+    # would keep it at the top of the heap, its touched pages counted in the RSS.
+    libc = _glibc()
+    _, body = _page_body(20_000)
+    for _ in range(3):  # the first scratch may be mmapped; later ones come from the heap
+        assert read_status(body) is not None
+        assert libc.mallinfo2().keepcost < len(body)
