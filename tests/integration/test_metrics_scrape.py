@@ -85,6 +85,7 @@ def test_a_scrape_shows_the_counters_move_through_a_failover(
         assert len(first) + len(rest) > 50_000
         moved_to = cur.coordinator
         assert moved_to != old_uri
+        lost = [a.error for a in cur.attempts if a.node == old_uri and a.error]
         cur.execute("SELECT count(*) FROM region")
         assert cur.fetchall() == [[5]]
     finally:
@@ -100,7 +101,12 @@ def test_a_scrape_shows_the_counters_move_through_a_failover(
     assert moved("prestoha_resubmissions_total", node=moved_to) == 1
     assert moved("prestoha_replays_total", result="ok") == 1
     assert moved("prestoha_replayed_rows_total") >= 100
-    assert moved("prestoha_node_down_total", node=old_uri) >= 1
+    # The read learns of the loss from a refused connection (the node is marked down), or,
+    # when the new leader is elected first, from ZooKeeper (it leaves a node that no longer
+    # leads, without blaming it): which one comes first is a race of the two.
+    assert len(lost) == 1
+    if "no longer the leader" not in lost[0]:
+        assert moved("prestoha_node_down_total", node=old_uri) >= 1
     assert moved("prestoha_attempts_total", node=old_uri, outcome="lost") >= 1
     # The resumed read may finish on a standby (it does not wait for the election) while the
     # next query goes to the new leader: the two may be different coordinators.
