@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 import trino.dbapi
 
 from prestoha import errors
-from prestoha.dbapi import DEFAULT_ROWS_PER_BATCH, Cursor, execution_of
+from prestoha.dbapi import DEFAULT_ROWS_PER_BATCH, Cursor, execution_of, need
 from prestoha.execution import (
     AttemptRunner,
     Execution,
@@ -169,7 +169,7 @@ class AsyncCursor:
 
     async def fetch_arrow_table(self) -> Any:
         """The rows not fetched yet as one ``pyarrow.Table`` (needs ``prestoha[arrow]``)."""
-        pa = _need("pyarrow", "fetch_arrow_table", "arrow")
+        pa = need("pyarrow", "fetch_arrow_table", "arrow")
         ex = execution_of(self._cursor)
         decoder = arrow_decoding().BatchDecoder(ex.columns or [])
         read_as_arrow(ex, None)
@@ -180,7 +180,7 @@ class AsyncCursor:
         """The rows not fetched yet as an asynchronous stream of ``pyarrow.RecordBatch``
         of ``rows_per_batch`` rows (``async for batch in cur.fetch_record_batch()``),
         read as they arrive; closing it before its end cancels the query."""
-        _need("pyarrow", "fetch_record_batch", "arrow")
+        need("pyarrow", "fetch_record_batch", "arrow")
         if rows_per_batch < 1:
             raise errors.ProgrammingError(
                 f"rows_per_batch must be at least 1, not {rows_per_batch}"
@@ -192,12 +192,12 @@ class AsyncCursor:
 
     async def fetch_df(self, *, types_mapper: Any = None) -> Any:
         """The rows not fetched yet as a pandas DataFrame built from Arrow columns."""
-        _need("pandas", "fetch_df", "arrow,pandas")
+        need("pandas", "fetch_df", "arrow,pandas")
         return (await self.fetch_arrow_table()).to_pandas(types_mapper=types_mapper)
 
     async def fetch_polars(self) -> Any:
         """The rows not fetched yet as a ``polars.DataFrame``."""
-        pl = _need("polars", "fetch_polars", "polars")
+        pl = need("polars", "fetch_polars", "polars")
         return pl.from_arrow(await self.fetch_arrow_table())
 
     # -- the end ------------------------------------------------------------------------
@@ -291,12 +291,3 @@ class RecordBatchStream:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-
-def _need(module: str, method: str, extra: str) -> Any:
-    try:
-        return __import__(module)
-    except ImportError:
-        raise errors.NotSupportedError(
-            f"{method} needs {module}: pip install 'prestoha[{extra}]'"
-        ) from None

@@ -7,7 +7,7 @@ to an ``Execution`` (``prestoha.execution``) and reads its rows.
 
 from __future__ import annotations
 
-from prestoha.dbapi._columnar import DEFAULT_ROWS_PER_BATCH
+from prestoha.dbapi._columnar import DEFAULT_ROWS_PER_BATCH, need
 from prestoha.dbapi._connection import Connection, connect
 from prestoha.dbapi._cursor import Cursor, execution_of, render_parameters
 from prestoha.dbapi._types import (
@@ -43,5 +43,6 @@ __all__ = [
     "TimestampFromTicks",
     "connect",
     "execution_of",
+    "need",
     "render_parameters",
 ]

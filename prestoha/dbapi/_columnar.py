@@ -19,7 +19,7 @@ from prestoha.protocol import arrow_decoding
 if TYPE_CHECKING:
     from prestoha.execution import Execution
 
-__all__ = ["DEFAULT_ROWS_PER_BATCH", "ColumnarReads", "have_pyarrow"]
+__all__ = ["DEFAULT_ROWS_PER_BATCH", "ColumnarReads", "have_pyarrow", "need"]
 
 #: Rows per batch of ``fetch_record_batch`` when none is given (as DuckDB's).
 DEFAULT_ROWS_PER_BATCH = 1_000_000
@@ -34,7 +34,8 @@ def have_pyarrow() -> bool:
     return True
 
 
-def _need(module: str, method: str, extra: str) -> Any:
+def need(module: str, method: str, extra: str) -> Any:
+    """``module`` imported, or ``NotSupportedError`` naming the extra that installs it."""
     try:
         return __import__(module)
     except ImportError:
@@ -55,7 +56,7 @@ class ColumnarReads:
         Every value is decoded from the coordinator's JSON straight into Arrow columns;
         the type of each column is in docs/large-results.md.
         """
-        pa = _need("pyarrow", "fetch_arrow_table", "arrow")
+        pa = need("pyarrow", "fetch_arrow_table", "arrow")
         ex = self._require()
         decoder = _decoder(ex)
         read_as_arrow(ex, None)
@@ -68,7 +69,7 @@ class ColumnarReads:
 
         Closing the reader (or the cursor) before its end cancels the query.
         """
-        pa = _need("pyarrow", "fetch_record_batch", "arrow")
+        pa = need("pyarrow", "fetch_record_batch", "arrow")
         if rows_per_batch < 1:
             raise errors.ProgrammingError(
                 f"rows_per_batch must be at least 1, not {rows_per_batch}"
@@ -84,15 +85,15 @@ class ColumnarReads:
         """The rows not fetched yet as a pandas DataFrame, built from Arrow columns (needs
         ``prestoha[arrow,pandas]``). ``types_mapper=pandas.ArrowDtype`` keeps Arrow-backed
         columns (no copy, exact decimals and nanoseconds, nullable integers)."""
-        _need("pandas", "fetch_df", "arrow,pandas")
-        _need("pyarrow", "fetch_df", "arrow,pandas")
+        need("pandas", "fetch_df", "arrow,pandas")
+        need("pyarrow", "fetch_df", "arrow,pandas")
         return self.fetch_arrow_table().to_pandas(types_mapper=types_mapper)
 
     def fetch_polars(self) -> Any:
         """The rows not fetched yet as a ``polars.DataFrame``, which takes the Arrow
         columns without copying them (needs ``prestoha[polars]``)."""
-        pl = _need("polars", "fetch_polars", "polars")
-        _need("pyarrow", "fetch_polars", "polars")
+        pl = need("polars", "fetch_polars", "polars")
+        need("pyarrow", "fetch_polars", "polars")
         return pl.from_arrow(self.fetch_arrow_table())
 
     def _df_chunks_via_arrow(self, size: int) -> Generator[Any, None, None]:
