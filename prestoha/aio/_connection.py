@@ -56,7 +56,7 @@ class AsyncConnection:
             Connection,
             options,
             runner=AsyncAttemptRunner,
-            transport=functools.partial(_transport, client),
+            transport=functools.partial(_transport, client, {}),
         )
         try:
             core = await asyncio.to_thread(make)
@@ -187,10 +187,12 @@ class _Connecting:
             await self._connection.__aexit__(exc_type, exc, tb)
 
 
-def _transport(client: Any, **settings: Any) -> Any:
+def _transport(client: Any, access: dict[str, Any], **settings: Any) -> Any:
+    """A coordinator's transport for one attempt; ``access`` keeps what the connection
+    read once per coordinator (credentials, proxy)."""
     from prestoha.aio._transport import AsyncHttpTransport
 
-    return AsyncHttpTransport(client=client, **settings)
+    return AsyncHttpTransport(client=client, access=access, **settings)
 
 
 def _new_client(verify: bool | str) -> Any:

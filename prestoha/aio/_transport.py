@@ -17,7 +17,7 @@ import errno
 import socket
 import ssl
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import requests
@@ -26,7 +26,7 @@ from requests.structures import CaseInsensitiveDict
 from prestoha.execution import Answer, Cause, HttpTransport, TransportError
 from prestoha.protocol import session_headers
 
-__all__ = ["AsyncHttpTransport", "cause_of", "new_client"]
+__all__ = ["Access", "AsyncHttpTransport", "cause_of", "new_client"]
 
 
 def new_client(verify: bool | str) -> aiohttp.ClientSession:
@@ -39,23 +39,34 @@ def new_client(verify: bool | str) -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(limit=0, ssl=tls)
     # Not trust_env: with it aiohttp reads ~/.netrc and the proxy variables on a worker
     # thread at every request (two thread hops per request: half of a small query's time
-    # in the client). Each attempt takes both from the environment once, as requests
-    # would (see AsyncHttpTransport).
+    # in the client). A connection takes both from the environment once per coordinator,
+    # at its first query there (see Access).
     return aiohttp.ClientSession(connector=connector)
 
 
 class AsyncHttpTransport(HttpTransport):
     """One statement's requests to one coordinator, awaited (see ``AsyncTransport``)."""
 
-    def __init__(self, *, client: aiohttp.ClientSession, **settings: Any) -> None:
+    def __init__(
+        self,
+        *,
+        client: aiohttp.ClientSession,
+        access: dict[str, Access] | None = None,
+        **settings: Any,
+    ) -> None:
         super().__init__(**settings)
         self._client = client
         self._timeout = _timeout(self._connect_timeout, settings["read_timeout"])
-        pool: requests.Session = settings["http_session"]
-        self._auth = _authorization(pool, self._node)
-        self._proxy = _proxy(pool, self._node)
-        #: The headers of every page request: the attempt's session does not change.
-        self._page: dict[str, str] | None = None
+        found = None if access is None else access.get(self._node)
+        if found is None:
+            pool: requests.Session = settings["http_session"]
+            found = Access(_authorization(pool, self._node), _proxy(pool, self._node))
+            if access is not None:
+                access[self._node] = found
+        self._auth = found.authorization
+        self._proxy = found.proxy
+        #: The headers of every request of the attempt (its session does not change).
+        self._base: dict[str, str] | None = None
 
     def limit_wait(self, max_wait: float, read_timeout: float) -> None:
         super().limit_wait(max_wait, read_timeout)
@@ -64,15 +75,22 @@ class AsyncHttpTransport(HttpTransport):
     def interrupt(self) -> None:
         """Nothing to do: the attempt cancels the task of its request in flight."""
 
+    def _headers(self) -> dict[str, str]:
+        if self._base is None:
+            # The official client leaves a header it has no value for as None (no schema,
+            # no catalog): requests drops those, aiohttp would refuse to send them.
+            built = {**self._page_headers(), **self._auth}
+            self._base = {k: v for k, v in built.items() if v is not None}
+        return self._base
+
     async def submit_async(self, sql: str, headers: Mapping[str, str]) -> Answer:
-        url, sent = self._statement(headers)
-        return await self._send("POST", url, {**sent, **self._auth}, sql.encode("utf-8"))
+        url, sent = self._statement(headers, self._headers())
+        sent = {k: v for k, v in {**sent, **self._auth}.items() if v is not None}
+        return await self._send("POST", url, sent, sql.encode("utf-8"))
 
     async def fetch_async(self, uri: str) -> Answer:
         uri = self._next_uri(uri)
-        if self._page is None:
-            self._page = {**self._page_headers(), **self._auth}
-        answer = await self._send("GET", uri, self._page)
+        answer = await self._send("GET", uri, self._headers())
         return self._fetched(uri, answer)
 
     async def cancel_async(self, uri: str) -> None:
@@ -88,9 +106,6 @@ class AsyncHttpTransport(HttpTransport):
     async def _send(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None = None
     ) -> Answer:
-        # The official client leaves a header it has no value for as None (no schema, no
-        # catalog): requests drops those, aiohttp would refuse to send them.
-        headers = {k: v for k, v in headers.items() if v is not None}
         try:
             async with self._client.request(
                 method,
@@ -119,6 +134,14 @@ class AsyncHttpTransport(HttpTransport):
             return response
 
         return self._read(status, content, session_headers(received.items()), shim)
+
+
+class Access(NamedTuple):
+    """How one connection reaches one coordinator: the ``Authorization`` header and the
+    proxy, read from its settings and the environment once (its first query there)."""
+
+    authorization: dict[str, str]
+    proxy: str | None
 
 
 def _authorization(pool: requests.Session, node: str) -> dict[str, str]:

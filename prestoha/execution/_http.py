@@ -95,9 +95,13 @@ class _DialectRequest(trino.client.TrinoRequest):
         extra = self._dialect.request_headers(additional_http_headers or {})
         return super().post(sql, dict(extra))
 
-    def statement_headers(self, additional: Mapping[str, Any]) -> dict[str, str]:
-        """The headers :meth:`post` sends with a statement (for another HTTP client)."""
-        headers = self.http_headers
+    def statement_headers(
+        self, additional: Mapping[str, Any], base: Mapping[str, Any] | None = None
+    ) -> dict[str, str]:
+        """The headers :meth:`post` sends with a statement (for another HTTP client):
+        ``base`` (default: :attr:`http_headers`, the headers of every request) and the
+        statement's own."""
+        headers = self.http_headers if base is None else dict(base)
         headers.update(self._dialect.request_headers(additional))
         headers.setdefault("Content-Type", trino.constants.CONTENT_TYPE_TEXT_UTF8)
         return dict(headers)
@@ -163,9 +167,12 @@ class HttpTransport:
     def submit(self, sql: str, headers: Mapping[str, str]) -> Answer:
         return self._answer(lambda: self._request.post(sql, dict(headers)))
 
-    def _statement(self, headers: Mapping[str, str]) -> tuple[str, dict[str, str]]:
-        """The URL and headers of the POST of a statement (for another HTTP client)."""
-        return self._request.statement_url, self._request.statement_headers(headers)
+    def _statement(
+        self, headers: Mapping[str, str], base: Mapping[str, str] | None = None
+    ) -> tuple[str, dict[str, str]]:
+        """The URL and headers of the POST of a statement (for another HTTP client), on
+        ``base`` (default: :meth:`_page_headers`)."""
+        return self._request.statement_url, self._request.statement_headers(headers, base)
 
     def _page_headers(self) -> dict[str, str]:
         """The headers of the GET of a page (for another HTTP client)."""

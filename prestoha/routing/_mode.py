@@ -38,12 +38,14 @@ class RoutingMode(str, enum.Enum):
 ROUTING_MODES: Final[tuple[str, ...]] = tuple(mode.value for mode in RoutingMode)
 
 
+#: Each mode by its value and by itself (a member is a str equal to its value).
+_BY_VALUE: Final[dict[str, RoutingMode]] = {mode.value: mode for mode in RoutingMode}
+
+
 def validate_mode(mode: object) -> RoutingMode:
     """``mode`` (a :class:`RoutingMode` or its value) as a :class:`RoutingMode`; anything
     else raises :class:`~prestoha.errors.ConfigurationError`."""
-    if isinstance(mode, str):
-        try:
-            return RoutingMode(mode)
-        except ValueError:
-            pass
+    found = _BY_VALUE.get(mode) if isinstance(mode, str) else None
+    if found is not None:
+        return found
     raise ConfigurationError("routing", f"unknown routing mode {mode!r}", ", ".join(ROUTING_MODES))

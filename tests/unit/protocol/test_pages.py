@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from trino.mapper import RowMapperFactory
 
 from prestoha.protocol import RowDecoder, estimated_size, read_status
@@ -125,3 +127,81 @@ def test_after_a_large_page_glibc_keeps_no_free_scratch() -> None:
     for _ in range(3):  # the first scratch may be mmapped; later ones come from the heap
         assert read_status(body) is not None
         assert libc.mallinfo2().keepcost < len(body)
+
+
+def _compact(status: dict[str, Any]) -> bytes:
+    # As Trino writes it (Jackson): no spaces, so rows are separated by "],["
+    return json.dumps(status, separators=(",", ":")).encode()
+
+
+def _pages_read_with_json() -> bool:
+    from prestoha.protocol import _pages
+
+    return _pages.loads is json.loads
+
+
+def _largest_document_read(monkeypatch: pytest.MonkeyPatch, body: bytes) -> tuple[Any, int]:
+    from prestoha.protocol import _pages
+
+    sizes: list[int] = []
+    real = _pages.loads
+
+    def spy(document: bytes) -> Any:
+        sizes.append(len(document))
+        return real(document)
+
+    monkeypatch.setattr(_pages, "loads", spy)
+    return read_status(body), max(sizes)
+
+
+@pytest.mark.skipif(_pages_read_with_json(), reason="slices are read with orjson only")
+def test_a_large_page_is_read_a_slice_of_rows_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, _ = _page_body(20_000)
+    body = _compact(status)
+    got, largest = _largest_document_read(monkeypatch, body)
+    assert got == status
+    assert largest < len(body) / 8  # no document near the page's size was read
+
+
+def _awkward_rows(n: int) -> list[Any]:
+    # Row breaks that are not row breaks: "],[" inside strings, between nested arrays, in maps
+    return [
+        [i, "],[", [[1, 2], [3]], {"k],[": [[4], [5]]}, f'x\\"],[{i}', [], None] for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3_000, 20_000])
+def test_rows_that_look_like_row_breaks_are_read_exactly(rows: int) -> None:
+    stats = {"a": [[1], [2]]}
+    status = {"id": "q1", "columns": COLUMNS, "data": _awkward_rows(rows), "stats": stats}
+    assert read_status(_compact(status)) == status
+
+
+def test_a_page_with_data_in_its_stats_only_is_read_whole() -> None:
+    status = {"id": "q1", "stats": {"state": "FINISHED", "pad": ["],["] * 30_000}, "data": []}
+    assert read_status(_compact(status)) == status
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='],["\\{}:a é'),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(_JSON_VALUES, max_size=4), max_size=30),
+    slice_bytes=st.integers(1, 64),
+)
+def test_any_rows_read_in_slices_are_the_rows_read_whole(rows: list[Any], slice_bytes: int) -> None:
+    from prestoha.protocol import _pages
+
+    status = {"id": "q1", "columns": COLUMNS, "data": rows, "stats": {"state": "RUNNING"}}
+    body = _compact(status)
+    saved = _pages._SLICE_BYTES
+    _pages._SLICE_BYTES = slice_bytes  # slice even these small pages, at every byte count
+    try:
+        assert _pages._loads_in_slices(body) == _pages.loads(body)
+    finally:
+        _pages._SLICE_BYTES = saved
