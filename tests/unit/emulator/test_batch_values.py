@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from prestoha.testing.coordinator.sql import Engine, QueryError, SessionContext, queries
@@ -56,9 +56,22 @@ def _same(expected: list[Any], got: list[Any]) -> None:
     ),
     st.sampled_from([0, 1, 3, 6, 9, 12]),
 )
+@example([253402300799_500000], 0)  # the last half second of year 9999 rounds up past it
 def test_timestamps_of_any_year_and_precision(micros: list[int | None], precision: int) -> None:
     table = pa.table({"t": pa.array(micros, pa.timestamp("us"))})
     _same(*_both(table, [f"timestamp({precision})"]))
+
+
+@pytest.mark.parametrize(
+    ("precision", "text"), [(0, "+10000-01-01 00:00:00"), (3, "9999-12-31 23:59:59.500")]
+)
+def test_rounding_past_year_9999_gives_year_10000_as_trino_writes_it(
+    precision: int, text: str
+) -> None:
+    # DateTimes.round, then LocalDateTime's uuuu: a "+" before a year of five digits
+    table = pa.table({"t": pa.array([253402300799_500000], pa.timestamp("us"))})
+    expected, got = _both(table, [f"timestamp({precision})"])
+    assert expected == got == [[text]]
 
 
 @settings(max_examples=40, deadline=None)

@@ -87,7 +87,10 @@ def timestamp_encoder(precision: int) -> Encoder:
                 return _far(str(v), precision)
             v = datetime(v.year, v.month, v.day)
         if step > 1 and (rest := v.microsecond % step):
-            v += timedelta(microseconds=step - rest if 2 * rest >= step else -rest)
+            try:
+                v += timedelta(microseconds=step - rest if 2 * rest >= step else -rest)
+            except OverflowError:  # 9999-12-31 23:59:59.5 rounds up into year 10000
+                return "+10000-01-01 00:00:00" + ("." + "0" * precision if precision else "")
         return str(v.isoformat(" ", "microseconds")[:cut]) + pad
 
     # The common case first, with as little work per value as the precision allows: every
