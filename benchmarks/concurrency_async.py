@@ -1,12 +1,13 @@
 """B11 concurrency_async: 200 concurrent small queries, prestoha.aio vs 200 threads vs aiotrino.
 
-One coordinator (with its agent and ZooKeeper), three clients, each with one connection:
-``prestoha.aio`` (200 tasks on one event loop, ``asyncio.gather``), the synchronous prestoha
-driver (200 threads sharing the connection, a cursor each) and ``aiotrino`` (200 tasks on the
-same loop). A round gives each of the 200 workers ``--per-worker`` ``SELECT 1`` back to back
-and times the whole; the clients take turns round after round (the order rotates). Figures:
-queries/s and client CPU per query (median over the rounds). Bar: prestoha.aio queries/s >=
-aiotrino's.
+Three coordinators (with their agents and ZooKeeper) and three clients, each with one
+connection: ``prestoha.aio`` (200 tasks on one event loop, ``asyncio.gather``) and the
+synchronous prestoha driver (200 threads sharing the connection, a cursor each), both in the
+default ``leader`` mode, and ``aiotrino`` (200 tasks on the same loop) on the leader: every
+client's queries run on the same coordinator. A round gives each of the 200 workers
+``--per-worker`` ``SELECT 1`` back to back and times the whole; the clients take turns round after
+round (the order rotates). Figures: queries/s and client CPU per query (median over the
+rounds). Bar: prestoha.aio queries/s >= aiotrino's.
 
 Memory per in-flight query is measured in a fresh child process per client (alternating):
 after a few sequential warm-up queries it starts 200 at once while every response of the
@@ -232,8 +233,10 @@ def _run_child(kwargs: dict[str, Any], uri: str, client: str, workers: int) -> A
 
 def measure(args: argparse.Namespace) -> c.Outcome:
     workers, per = args.workers, args.per_worker
-    with local_cluster(1) as cluster:
-        uri = cluster.coordinators[0]
+    with local_cluster(3) as cluster:
+        leader = cluster.wait_for_leader()
+        at = cluster.index(leader.node_id)
+        uri = cluster.coordinators[at]
         kwargs = {**cluster.connect_kwargs(), "user": USER}
         clients = Clients(kwargs, uri, workers, CLIENTS)
         series: dict[str, list[dict[str, float]]] = {k: [] for k in CLIENTS}
@@ -257,7 +260,7 @@ def measure(args: argparse.Namespace) -> c.Outcome:
             clients.close()
         memory: dict[str, list[dict[str, Any]]] = {k: [] for k in CLIENTS}
         if args.memory_rounds:
-            cluster.set_delay(0, args.memory_delay_ms)
+            cluster.set_delay(at, args.memory_delay_ms)
             try:
                 for r in range(args.memory_rounds):
                     shift = r % len(CLIENTS)
@@ -273,7 +276,7 @@ def measure(args: argparse.Namespace) -> c.Outcome:
                         )
                     )
             finally:
-                cluster.set_delay(0, 0)
+                cluster.set_delay(at, 0)
     return _outcome(args, series, memory)
 
 
@@ -353,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     p = c.parser(__doc__.splitlines()[0], limit=900)
     p.add_argument("--workers", type=int, default=200, help="queries in flight")
     p.add_argument("--per-worker", type=int, default=5, help="queries per worker per round")
-    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--rounds", type=int, default=11)
     p.add_argument("--memory-rounds", type=int, default=3, help="children per client (0: none)")
     p.add_argument("--memory-delay-ms", type=int, default=200)
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)

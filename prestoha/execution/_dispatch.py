@@ -37,6 +37,13 @@ HANG_CHECK_AFTER = 1.5
 #: The ``maxWait`` a read asks of every page request: Trino answers within it (an empty
 #: page when no rows are ready yet), so a much longer silence means the node is hung.
 PAGE_MAX_WAIT = 0.25
+#: On a node whose round trip is long (a loaded one) the read asks for this many round
+#: trips instead, up to Trino's own cap of one second: asking a busy coordinator again and
+#: again for pages it has not made yet only adds to its load.
+PAGE_MAX_WAIT_LATENCIES = 4.0
+#: Trino waits at most a second whatever ``maxWait`` asks
+#: (``io.trino.server.protocol.ExecutingStatementResource.MAX_WAIT_TIME``).
+TRINO_MAX_WAIT = 1.0
 #: How long past ``maxWait`` a read waits for an answer: at least this many seconds...
 HANG_MARGIN = 0.45
 #: ...or this many times the node's observed round trip, when that is longer (a slow or
@@ -168,10 +175,12 @@ class Dispatch:
             # Until the node's round trip is known, a slow node cannot be told from a
             # hung one: the first requests wait the whole read timeout.
             latency = ctx.cluster.router.latency(coordinator.uri)
+            max_wait = PAGE_MAX_WAIT
             if latency is not None:
+                max_wait = min(TRINO_MAX_WAIT, max(max_wait, PAGE_MAX_WAIT_LATENCIES * latency))
                 margin = max(HANG_MARGIN, HANG_MARGIN_LATENCIES * latency)
-                read_timeout = min(read_timeout, PAGE_MAX_WAIT + margin)
-            limit_wait(PAGE_MAX_WAIT, read_timeout)
+                read_timeout = min(read_timeout, max_wait + margin)
+            limit_wait(max_wait, read_timeout)
         runner = ctx.runner(
             coordinator,
             self.sql,

@@ -172,3 +172,19 @@ def test_a_new_leader_does_not_move_a_read_a_standby_is_answering() -> None:
     assert rows == TEN
     assert [x.error for x in ex.attempts] == [""]  # one attempt, on a standby, kept
     assert b.cancelled == [] and c.cancelled == []
+
+
+@pytest.mark.parametrize(("latency", "max_wait"), [(0.002, 0.25), (0.1, 0.4), (0.5, 1.0)])
+def test_a_loaded_node_is_asked_for_longer_waits_up_to_trinos_cap(
+    latency: float, max_wait: float
+) -> None:
+    # A busy coordinator polled every 250 ms for pages it has not made yet only gets busier;
+    # Trino itself waits at most a second whatever maxWait says.
+    a = FakeCoordinator("http://127.0.0.1:9")
+    ctx, _ = context([a])
+    for _ in range(100):  # the estimate settles on the node's round trip
+        ctx.cluster.router.observe_latency(a.uri, latency)
+    run(ctx)
+    read = a.transports[-1]
+    assert read.max_wait == pytest.approx(max_wait, rel=0.05)
+    assert read.read_timeout is not None and read.max_wait < read.read_timeout
