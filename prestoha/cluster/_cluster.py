@@ -289,6 +289,7 @@ class Cluster:
             self._checking.add(coordinator.uri)
 
         def check() -> None:
+            began = time.monotonic()
             try:
                 requests.get(
                     f"{coordinator.uri}/v1/info", timeout=HANG_CHECK_TIMEOUT, verify=self._verify
@@ -296,6 +297,8 @@ class Cluster:
             except requests.exceptions.RequestException as exc:
                 if tls_failure(exc, coordinator.uri, self._verify):
                     return
+                if _is_timeout(exc) and self.router.heard_since(coordinator.uri, began):
+                    return  # it answered other requests meanwhile: loaded, not hung
                 reason = "no answer to /v1/info" if _is_timeout(exc) else "refused /v1/info"
                 self.mark_down(coordinator, f"{reason} while a query waited on it")
             finally:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
@@ -167,6 +168,7 @@ class AsyncAttemptRunner(AttemptRunner):
         target = self._target()
         if isinstance(target, AttemptEnded):
             return target
+        self._sent_at = time.monotonic()
         try:
             if target is None:
                 answer = await self._async.submit_async(self.sql, self._extra_headers)

@@ -9,6 +9,7 @@ failed statement may run again (``_decision.decide``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import weakref
@@ -192,6 +193,7 @@ class Dispatch:
         )
         if self.columnar is not None:
             runner.declare(self.columnar)
+        runner.on_answer = functools.partial(ctx.cluster.router.heard, coordinator.uri)
         self.coordinator = coordinator
         self.runner = runner
         self.runners.append(runner)
@@ -306,12 +308,27 @@ class Dispatch:
             reason=failure.reason,
         )
         cluster = self.ctx.cluster
-        if failure.node_down:
+        if failure.node_down and failure.silent and self._answered_meanwhile(coordinator, event):
+            log.info(
+                "%s did not answer within the read timeout, but answered other requests "
+                "meanwhile: slow, not hung (%s)",
+                coordinator.uri,
+                failure.reason,
+            )
+            cluster.report(coordinator, ok=False)
+        elif failure.node_down:
             cluster.mark_down(coordinator, failure.reason)
             events.emit("node_down", node=coordinator.uri, reason=failure.reason)
         elif not failure.kind.final:
             cluster.report(coordinator, ok=False)
         return failure
+
+    def _answered_meanwhile(self, coordinator: Coordinator, event: AttemptFailed) -> bool:
+        """Whether ``coordinator`` answered another request of this process while the
+        silent one waited. A hung node answers nobody; a loaded one answers others while
+        this request waits its turn."""
+        sent_at = event.sent_at
+        return sent_at is not None and self.ctx.cluster.router.heard_since(coordinator.uri, sent_at)
 
     def diverged(self, why: str, rows_compared: int) -> NoReturn:
         """Record that a resumed read's rows differ from those handed out, and raise."""

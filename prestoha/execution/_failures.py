@@ -80,6 +80,9 @@ class Failure:
     node_down: bool = False
     #: Nothing of the statement can have run (it never got past registration).
     nothing_ran: bool = False
+    #: The node said nothing within the read timeout (``node_down`` unless it answered
+    #: other requests meanwhile: then it is slow, not hung).
+    silent: bool = False
     #: The error to raise as is for ``QUERY_FAILED``.
     error: errors.Error | None = None
     #: Trino's error name, when the coordinator reported one.
@@ -158,9 +161,16 @@ def _classify_transport(exc: TransportError, phase: Phase) -> Failure:
         # a query on the first GET of its queued URI. A silent node is taken out of use.
         if submit:
             return Failure(
-                FailureKind.NOT_RUN, phase, "no answer to submit", node_down=True, nothing_ran=True
+                FailureKind.NOT_RUN,
+                phase,
+                "no answer to submit",
+                node_down=True,
+                nothing_ran=True,
+                silent=True,
             )
-        return Failure(FailureKind.LOST, phase, "no answer while running", node_down=True)
+        return Failure(
+            FailureKind.LOST, phase, "no answer while running", node_down=True, silent=True
+        )
     if cause in (Cause.NO_STATUS, Cause.MALFORMED):
         reason = exc.detail if cause is Cause.NO_STATUS else f"malformed answer: {exc.detail}"
         kind = FailureKind.NOT_RUN if submit else FailureKind.LOST

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -43,6 +43,8 @@ class AttemptFailed:
     exc: BaseException
     phase: Phase
     query_id: str | None
+    #: When the failed request was sent (``time.monotonic()``), if one was.
+    sent_at: float | None = None
 
 
 @dataclass
@@ -95,6 +97,9 @@ class AttemptRunner:
         self._data_pages = 0  # pages with rows read on the caller's thread
         self._held = 0  # bytes the last page holds
         self._held_rows = 0  # and its rows
+        #: Called at every answer of the coordinator (the router's ``heard``).
+        self.on_answer: Callable[[], None] | None = None
+        self._sent_at: float | None = None  # when the latest request was sent
 
     @property
     def threaded(self) -> bool:
@@ -246,6 +251,7 @@ class AttemptRunner:
         target = self._target()
         if isinstance(target, AttemptEnded):
             return target
+        self._sent_at = time.monotonic()
         try:
             if target is None:
                 answer = self._transport.submit(self.sql, self._extra_headers)
@@ -269,6 +275,8 @@ class AttemptRunner:
 
     def _took(self, answer: Answer, target: str | None) -> Page:
         """The page an answer to the request made to ``target`` makes."""
+        if self.on_answer is not None:
+            self.on_answer()
         if target is None:
             self.submit_latency = time.monotonic() - self.started
             page = self._page(answer)
@@ -292,7 +300,7 @@ class AttemptRunner:
             # Trino starts a query on the first GET of its queued URI; that GET never
             # left this machine, so the query never started.
             phase = Phase.SUBMIT
-        return AttemptFailed(exc, phase, self.query_id)
+        return AttemptFailed(exc, phase, self.query_id, self._sent_at)
 
     def _page(self, answer: Answer) -> Page:
         status = answer.status

@@ -114,6 +114,8 @@ class Router:
         self._members: frozenset[str] = frozenset()
         self._open: dict[int, NodeHealth] = {}
         self._serials = itertools.count(1)
+        #: When each node last answered a request of this process (any query's).
+        self._heard: dict[str, float] = {}
         self._first_page = LatencyQuantiles(hedge.samples if hedge else 500)
         self._budget = HedgeBudget(hedge.budget, hedge.burst) if hedge else None
 
@@ -150,6 +152,17 @@ class Router:
         with self._lock:
             now = self._clock()
             self._health(_check_node(node), now).latency.observe(sample, now)
+
+    def heard(self, node: str) -> None:
+        """``node`` answered a request just now (called at every answer: a dict store,
+        atomic without the lock)."""
+        self._heard[node] = time.monotonic()
+
+    def heard_since(self, node: str, moment: float) -> bool:
+        """Whether ``node`` answered any request of this process after ``moment``
+        (``time.monotonic()``): a node that did is busy or slow, not hung."""
+        at = self._heard.get(node)
+        return at is not None and at > moment
 
     def record_success(self, node: str) -> None:
         """``node`` answered well (a query or a probe); ends a probation."""

@@ -188,3 +188,38 @@ def test_a_loaded_node_is_asked_for_longer_waits_up_to_trinos_cap(
     read = a.transports[-1]
     assert read.max_wait == pytest.approx(max_wait, rel=0.05)
     assert read.read_timeout is not None and read.max_wait < read.read_timeout
+
+
+def test_a_node_that_answers_others_while_a_request_waits_is_slow_not_hung() -> None:
+    # A loaded coordinator keeps answering other queries while one request waits its turn
+    # past the read timeout: taking it for hung would move every query away from it.
+    a, b, c = nodes()
+    ctx, _ = context([a, b, c])  # leader mode, a leads
+    run(ctx)
+    a.fail_next("fetch", Fault(hang=True))
+    result: list[tuple[Execution, list[list[int]]]] = []
+    ours = threading.Thread(target=lambda: result.append(run(ctx)))
+    before = len(a.threads)
+    ours.start()
+    while len(a.threads) < before + 2 and ours.is_alive():  # its submit, then the hung GET
+        threading.Event().wait(0.005)
+    others = 0
+    while ours.is_alive():  # other queries are answered by a meanwhile
+        run(ctx)
+        others += 1
+    ours.join()
+    ((ex, rows),) = result
+    assert rows == TEN and others > 0
+    assert ex.attempts[0].error.startswith("no answer")
+    assert not ctx.cluster.is_dead(a.uri)
+    assert ex.coordinator is not None and ex.coordinator.uri == a.uri  # read again there
+
+
+def test_a_node_that_answers_nobody_while_a_request_waits_is_marked_down() -> None:
+    a, b, c = nodes()
+    ctx, _ = context([a, b, c])
+    run(ctx)  # answered before the silent request was sent: proves nothing
+    a.fail_next("fetch", Fault(hang=True))
+    _ex, rows = run(ctx)
+    assert rows == TEN
+    assert ctx.cluster.is_dead(a.uri)
