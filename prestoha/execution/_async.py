@@ -18,16 +18,15 @@ import contextlib
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from prestoha import errors
 from prestoha.cluster import Coordinator
-from prestoha.execution._buffer import PrefetchLimit
+from prestoha.execution._buffer import PrefetchedItems, PrefetchLimit
 from prestoha.execution._failures import Abandoned
 from prestoha.execution._runner import AttemptEnded, AttemptFailed, AttemptRunner, Event
-from prestoha.execution._transport import Answer
+from prestoha.execution._transport import Answer, TransportError
 from prestoha.protocol import Page
 
 __all__ = ["AsyncAttemptRunner", "AsyncTransport", "settle"]
@@ -173,7 +172,13 @@ class AsyncAttemptRunner(AttemptRunner):
             if target is None:
                 answer = await self._async.submit_async(self.sql, self._extra_headers)
             else:
-                answer = await self._async.fetch_async(target)
+                while True:
+                    try:
+                        answer = await self._async.fetch_async(target)
+                        break
+                    except TransportError as exc:
+                        if not self._ask_again(exc):
+                            raise
             if _spooled(answer):
                 # Spooled segments are downloaded by the trino client, which blocks.
                 return await asyncio.to_thread(self._took, answer, target)
@@ -189,7 +194,9 @@ class AsyncAttemptRunner(AttemptRunner):
                 if self._submitted:
                     with self._lock:
                         uri = self._next_uri
-                    if uri is None or self._stop.is_set() or not await queue.wait_for_room():
+                    if uri is None or self._stop.is_set():
+                        return
+                    if not await queue.wait_for_room(self._held, self._held_rows):
                         return
                 event = await self._one_async()
                 if isinstance(event, Page):
@@ -237,27 +244,18 @@ def _not_sync() -> errors.InterfaceError:
 
 
 class _AsyncBuffer:
-    """``PageBuffer`` for one event loop: pages bounded by a :class:`PrefetchLimit`."""
+    """``PageBuffer`` for one event loop: pages bounded by a :class:`PrefetchLimit`, with
+    the same strict rule (see ``PageBuffer.wait_for_room``)."""
 
     def __init__(self, limit: PrefetchLimit) -> None:
-        self._limit = limit
-        self._items: deque[tuple[Event, int, int]] = deque()
-        self._bytes = 0
-        self._rows = 0
+        self._pages: PrefetchedItems[Event] = PrefetchedItems(limit)
         self._changed = asyncio.Event()
         self._closed = False
 
-    def _full(self) -> bool:
-        if not self._items:
-            return False
-        if self._limit.bytes is not None and self._bytes >= self._limit.bytes:
-            return True
-        return self._limit.rows is not None and self._rows >= self._limit.rows
-
-    async def wait_for_room(self) -> bool:
+    async def wait_for_room(self, nbytes: int = 0, nrows: int = 0) -> bool:
         # The consumer waits only on an empty queue, the producer only on a full one: one
         # event serves both.
-        while self._full() and not self._closed:
+        while self._pages.no_room(nbytes, nrows) and not self._closed:
             self._changed.clear()
             await self._changed.wait()
         return not self._closed
@@ -265,14 +263,12 @@ class _AsyncBuffer:
     def put(self, item: Event, nbytes: int = 0, nrows: int = 0) -> bool:
         if self._closed:
             return False
-        self._items.append((item, nbytes, nrows))
-        self._bytes += nbytes
-        self._rows += nrows
+        self._pages.add(item, nbytes, nrows)
         self._changed.set()
         return True
 
     async def get(self, timeout: float) -> Event | None:
-        if not self._items:
+        if not self._pages.items:
             self._changed.clear()
             # Not asyncio.wait_for: before Python 3.12 it loses a cancellation of the
             # caller that comes as the event is set (python/cpython#86296), and a cancelled
@@ -283,11 +279,9 @@ class _AsyncBuffer:
                 await self._changed.wait()
             finally:
                 timer.cancel()
-            if not self._items:
+            if not self._pages.items:
                 return None
-        item, nbytes, nrows = self._items.popleft()
-        self._bytes -= nbytes
-        self._rows -= nrows
+        item = self._pages.take()
         self._changed.set()
         return item
 
@@ -296,10 +290,9 @@ class _AsyncBuffer:
 
     def close(self) -> None:
         self._closed = True
-        self._items.clear()
-        self._bytes = self._rows = 0
+        self._pages.clear()
         self._changed.set()
 
     @property
     def buffered(self) -> tuple[int, int]:
-        return self._bytes, self._rows
+        return self._pages.bytes, self._pages.rows

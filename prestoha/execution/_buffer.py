@@ -16,7 +16,7 @@ from typing import Generic, NamedTuple, TypeVar
 
 from prestoha.errors import ConfigurationError
 
-__all__ = ["DEFAULT_PREFETCH", "PageBuffer", "PrefetchLimit", "Prefetched"]
+__all__ = ["DEFAULT_PREFETCH", "PageBuffer", "PrefetchLimit", "Prefetched", "PrefetchedItems"]
 
 T = TypeVar("T")
 
@@ -68,31 +68,60 @@ class PrefetchLimit:
 DEFAULT_PREFETCH = PrefetchLimit(bytes=4 * 1024**2)
 
 
+class PrefetchedItems(Generic[T]):
+    """The items read ahead and their sizes, against a :class:`PrefetchLimit`: the
+    arithmetic of a prefetch queue, without its waiting (one for threads, one for an
+    event loop). Not thread-safe by itself."""
+
+    def __init__(self, limit: PrefetchLimit) -> None:
+        self.limit = limit
+        self.items: deque[tuple[T, int, int]] = deque()
+        self.bytes = 0
+        self.rows = 0
+
+    def full(self) -> bool:
+        """Whether the items already fill the limit (one item is always allowed)."""
+        if not self.items:
+            return False
+        limit = self.limit
+        if limit.bytes is not None and self.bytes >= limit.bytes:
+            return True
+        return limit.rows is not None and self.rows >= limit.rows
+
+    def no_room(self, nbytes: int, nrows: int) -> bool:
+        """Whether an item of ``nbytes`` and ``nrows`` would go past the limit beside
+        those buffered (never when nothing is buffered)."""
+        if not self.items:
+            return False
+        limit = self.limit
+        if limit.bytes is not None and self.bytes + nbytes > limit.bytes:
+            return True
+        return limit.rows is not None and self.rows + nrows > limit.rows
+
+    def add(self, item: T, nbytes: int, nrows: int) -> None:
+        self.items.append((item, nbytes, nrows))
+        self.bytes += nbytes
+        self.rows += nrows
+
+    def take(self) -> T:
+        """The oldest item (there must be one)."""
+        item, nbytes, nrows = self.items.popleft()
+        self.bytes -= nbytes
+        self.rows -= nrows
+        return item
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.bytes = self.rows = 0
+
+
 class PageBuffer(Generic[T]):
     """A queue of pages bounded by a :class:`PrefetchLimit` (thread-safe, one producer)."""
 
     def __init__(self, limit: PrefetchLimit) -> None:
-        self._limit = limit
-        self._items: deque[tuple[T, int, int]] = deque()
-        self._bytes = 0
-        self._rows = 0
+        self._pages: PrefetchedItems[T] = PrefetchedItems(limit)
         self._cond = threading.Condition()
         self._closed = False
-
-    def _full(self) -> bool:
-        if not self._items:
-            return False
-        if self._limit.bytes is not None and self._bytes >= self._limit.bytes:
-            return True
-        return self._limit.rows is not None and self._rows >= self._limit.rows
-
-    def _no_room(self, nbytes: int, nrows: int) -> bool:
-        if not self._items:
-            return False
-        limit = self._limit
-        if limit.bytes is not None and self._bytes + nbytes > limit.bytes:
-            return True
-        return limit.rows is not None and self._rows + nrows > limit.rows
 
     def wait_for_room(self, nbytes: int = 0, nrows: int = 0) -> bool:
         """Wait until an item of ``nbytes`` and ``nrows`` fits within the limit beside what
@@ -102,33 +131,29 @@ class PageBuffer(Generic[T]):
         one, so it holds nothing more while the next would not fit: what is buffered stays
         within the limit, or is a single item."""
         with self._cond:
-            while self._no_room(nbytes, nrows) and not self._closed:
+            while self._pages.no_room(nbytes, nrows) and not self._closed:
                 self._cond.wait(0.1)
             return not self._closed
 
     def put(self, item: T, *, nbytes: int = 0, nrows: int = 0) -> bool:
         """Add ``item``, waiting while the buffer is full; False if it was closed meanwhile."""
         with self._cond:
-            while self._full() and not self._closed:
+            while self._pages.full() and not self._closed:
                 self._cond.wait(0.1)
             if self._closed:
                 return False
-            self._items.append((item, nbytes, nrows))
-            self._bytes += nbytes
-            self._rows += nrows
+            self._pages.add(item, nbytes, nrows)
             self._cond.notify_all()
             return True
 
     def get(self, timeout: float) -> T | None:
         """The oldest item, or None when none came within ``timeout`` seconds."""
         with self._cond:
-            if not self._items:
+            if not self._pages.items:
                 self._cond.wait(timeout)
-                if not self._items:
+                if not self._pages.items:
                     return None
-            item, nbytes, nrows = self._items.popleft()
-            self._bytes -= nbytes
-            self._rows -= nrows
+            item = self._pages.take()
             self._cond.notify_all()
             return item
 
@@ -141,15 +166,14 @@ class PageBuffer(Generic[T]):
         """Wake and refuse the producer; drop what is buffered."""
         with self._cond:
             self._closed = True
-            self._items.clear()
-            self._bytes = self._rows = 0
+            self._pages.clear()
             self._cond.notify_all()
 
     @property
     def buffered(self) -> tuple[int, int]:
         """(bytes, rows) waiting for the caller."""
         with self._cond:
-            return self._bytes, self._rows
+            return self._pages.bytes, self._pages.rows
 
 
 class Prefetched(NamedTuple):

@@ -194,6 +194,10 @@ class Dispatch:
         if self.columnar is not None:
             runner.declare(self.columnar)
         runner.on_answer = functools.partial(ctx.cluster.router.heard, coordinator.uri)
+        if self.rerunnable:
+            runner.answered_since = functools.partial(
+                ctx.cluster.router.heard_since, coordinator.uri
+            )
         self.coordinator = coordinator
         self.runner = runner
         self.runners.append(runner)

@@ -23,7 +23,7 @@ from prestoha.execution._buffer import PageBuffer, PrefetchLimit
 from prestoha.execution._columnar import ColumnarPlan, decode
 from prestoha.execution._failures import Abandoned, Phase
 from prestoha.execution._replay import new_digest, row_digest_update
-from prestoha.execution._transport import Answer, Transport, TransportError
+from prestoha.execution._transport import Answer, Cause, Transport, TransportError
 from prestoha.execution._workers import submit
 from prestoha.protocol import Page, RowDecoder, arrow_decoding, estimated_size
 
@@ -45,6 +45,11 @@ class AttemptFailed:
     query_id: str | None
     #: When the failed request was sent (``time.monotonic()``), if one was.
     sent_at: float | None = None
+
+
+#: How many times an attempt asks again for a page a loaded coordinator left unanswered
+#: past the read timeout (see ``AttemptRunner._ask_again``).
+PATIENCE = 4
 
 
 @dataclass
@@ -99,6 +104,10 @@ class AttemptRunner:
         self._held_rows = 0  # and its rows
         #: Called at every answer of the coordinator (the router's ``heard``).
         self.on_answer: Callable[[], None] | None = None
+        #: Whether the coordinator answered any request of the process after a moment
+        #: (``time.monotonic()``): a page request it left unanswered is then asked again.
+        self.answered_since: Callable[[float], bool] | None = None
+        self._patience = PATIENCE
         self._sent_at: float | None = None  # when the latest request was sent
 
     @property
@@ -256,12 +265,42 @@ class AttemptRunner:
             if target is None:
                 answer = self._transport.submit(self.sql, self._extra_headers)
             else:
-                answer = self._transport.fetch(target)
+                while True:
+                    try:
+                        answer = self._transport.fetch(target)
+                        break
+                    except TransportError as exc:
+                        if not self._ask_again(exc):
+                            raise
             return self._took(answer, target)
         except BaseException as exc:  # every failure goes to the execution to be classified
             if sync and not isinstance(exc, Exception):
                 raise  # Ctrl-C on the caller's thread is the caller's
             return self._failed(exc)
+
+    def _ask_again(self, exc: TransportError) -> bool:
+        """Whether to ask again for the page whose request ``exc`` ended: it went
+        unanswered past the read timeout while the node answered other requests (loaded,
+        not hung). Asking for the same token again is Trino's safe retry (the cached page,
+        ``Query.getCachedResult``), as its own clients do after a read timeout; the query is
+        kept instead of being run again elsewhere. A few times at most."""
+        if (
+            exc.cause is not Cause.NO_ANSWER
+            or self._patience <= 0
+            or self._stop.is_set()
+            or self.answered_since is None
+            or self._sent_at is None
+            or not self.answered_since(self._sent_at)
+        ):
+            return False
+        self._patience -= 1
+        log.debug(
+            "%s: no page within the read timeout from %s, which answers others: asking again",
+            self.query_id,
+            self.coordinator.uri,
+        )
+        self._sent_at = time.monotonic()
+        return True
 
     def _target(self) -> str | AttemptEnded | None:
         """Where the next request goes: None for the POST, else the next URI (the
