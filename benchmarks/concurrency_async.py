@@ -39,6 +39,10 @@ from benchmarks._clients import AGENT_DEFAULTS, USER, local_cluster
 ROOT = Path(__file__).resolve().parent.parent
 SQL = "SELECT 1"
 CLIENTS = ("aio", "threads", "aiotrino")
+#: Also timed, not judged: prestoha.aio in ``any`` mode, its queries spread over the three
+#: coordinators (what a multi-active deployment gets; aiotrino can use only one).
+SPREAD = "aio_any"
+TIMED = (*CLIENTS, SPREAD)
 #: Seconds the agents give their coordinator to answer a health check (see ``measure``).
 AGENT_CHECK_TIMEOUT = 5.0
 KIB = 1024
@@ -76,13 +80,17 @@ class Clients:
         self.workers = workers
         self.loop = asyncio.new_event_loop()
         self.aconn: Any = None
+        self.anyconn: Any = None
         self.sconn: Any = None
         self.tconn: Any = None
         self.pool: ThreadPoolExecutor | None = None
-        if "aio" in which:
+        if "aio" in which or SPREAD in which:
             import prestoha.aio
-
+        if "aio" in which:
             self.aconn = self.loop.run_until_complete(_awaited(prestoha.aio.connect(**kwargs)))
+        if SPREAD in which:
+            spread = {**kwargs, "mode": "any"}
+            self.anyconn = self.loop.run_until_complete(_awaited(prestoha.aio.connect(**spread)))
         if "threads" in which:
             self.sconn = prestoha.connect(**kwargs)
             self.cursors = [self.sconn.cursor() for _ in range(workers)]
@@ -104,15 +112,16 @@ class Clients:
             for f in futures:
                 f.result()
         else:
-            worker = _aio_worker if client == "aio" else _aiotrino_worker
-            conn = self.aconn if client == "aio" else self.tconn
+            worker = _aiotrino_worker if client == "aiotrino" else _aio_worker
+            conn = {"aio": self.aconn, SPREAD: self.anyconn, "aiotrino": self.tconn}[client]
             tasks = [worker(conn, per_worker, gauge) for _ in range(n)]
             self.loop.run_until_complete(_gather(tasks))
         return gauge
 
     def close(self) -> None:
-        if self.aconn is not None:
-            self.loop.run_until_complete(self.aconn.close())
+        for aconn in (self.aconn, self.anyconn):
+            if aconn is not None:
+                self.loop.run_until_complete(aconn.close())
         if self.tconn is not None:
             self.loop.run_until_complete(self.tconn.close())
         if self.sconn is not None:
@@ -243,14 +252,14 @@ def measure(args: argparse.Namespace) -> c.Outcome:
         at = cluster.index(leader.node_id)
         uri = cluster.coordinators[at]
         kwargs = {**cluster.connect_kwargs(), "user": USER}
-        clients = Clients(kwargs, uri, workers, CLIENTS)
-        series: dict[str, list[dict[str, float]]] = {k: [] for k in CLIENTS}
+        clients = Clients(kwargs, uri, workers, TIMED)
+        series: dict[str, list[dict[str, float]]] = {k: [] for k in TIMED}
         try:
-            for client in CLIENTS:  # warm up: connections, threads, the router's estimate
+            for client in TIMED:  # warm up: connections, threads, the router's estimate
                 clients.round(client, 2)
             for r in range(args.rounds):
-                shift = r % len(CLIENTS)
-                for client in CLIENTS[shift:] + CLIENTS[:shift]:
+                shift = r % len(TIMED)
+                for client in TIMED[shift:] + TIMED[:shift]:
                     got = _timed(clients, client, per)
                     series[client].append(got)
                 c.log(
@@ -258,7 +267,7 @@ def measure(args: argparse.Namespace) -> c.Outcome:
                     + ", ".join(
                         f"{k} {series[k][-1]['qps']:,.0f} q/s "
                         f"({series[k][-1]['cpu_ms_per_query']:.2f} ms CPU/query)"
-                        for k in CLIENTS
+                        for k in TIMED
                     )
                 )
         finally:
@@ -318,6 +327,7 @@ def _outcome(
         aio_over_aiotrino=c.rnd(ratio),
         aio_over_aiotrino_per_round_median=c.rnd(per_round),
         aio_over_threads=c.rnd(qps["aio"] / qps["threads"]),
+        aio_any_over_aiotrino=c.rnd(qps[SPREAD] / qps["aiotrino"]),
     )
     for k, runs in memory.items():
         if runs:
@@ -346,6 +356,7 @@ def _outcome(
             "sql": SQL,
             "clients": {
                 "aio": "prestoha.aio, one connection, a cursor per task, one event loop",
+                SPREAD: "as aio, mode='any': over the three coordinators (not judged)",
                 "threads": "prestoha.connect, one connection shared by the threads, a cursor each",
                 "aiotrino": "aiotrino.dbapi, one connection, a cursor per task, connector limit=0",
             },
