@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     return c.run(
         "B4",
         "memory",
-        "peak RSS growth streaming 1M and 5M rows (fetchmany, read_sql chunksize)",
+        f"peak RSS growth streaming {args.small / 1e6:g}M and {args.large / 1e6:g}M rows "
+        f"(fetchmany, read_sql chunksize={args.batch:,})",
         lambda: measure(args.small, args.large, args.rounds, vias, args.batch, args.baseline),
         args=args,
     )

@@ -115,6 +115,8 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         if r.get("error"):
             shown += f" (error: {r['error'][:80]})"
         verdict = "yes" if r.get("pass") else "**no**"
+        if r.get("label") and not r.get("pass"):
+            verdict = "no (a report with other settings, not judged)"
         lines.append(
             f"| {r.get('id')} | `{name}` | {shown} | {r.get('ratio')} | {r.get('bar')} "
             f"| {verdict} | {str(r.get('date', ''))[:10]} |"
