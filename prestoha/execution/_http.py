@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import requests.adapters
 import trino.client
 import trino.constants
 import trino.exceptions
@@ -107,10 +108,19 @@ class _DialectRequest(trino.client.TrinoRequest):
         return dict(headers)
 
 
+#: Connections kept open to one coordinator for reuse. requests keeps 10: a connection
+#: shared by more threads than that opened a new one for most requests and dropped it after,
+#: logging a urllib3 warning ("Connection pool is full") each time. Only connections that
+#: were needed at once are ever opened.
+POOL_SIZE = 256
+
+
 def new_http_session(verify: bool | str) -> requests.Session:
     """An HTTP connection pool for one coordinator."""
     session = _DefaultHeadersOnly()
     session.verify = verify
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE))
     track_connections(session)
     return session
 

@@ -192,3 +192,28 @@ def test_fetchall_never_returns_a_shortened_result(coordinator: CoordinatorProce
             cur.fetchall()
     finally:
         c.close()
+
+
+def test_many_threads_on_one_connection_reuse_their_http_connections(
+    conn: prestoha.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    # requests keeps 10 connections per host: with more threads than that, urllib3 opened
+    # one for most requests, dropped it after and logged "Connection pool is full" each time.
+    import logging
+    from concurrent.futures import ThreadPoolExecutor
+
+    def queries(_: int) -> list[list[int]]:
+        cur = conn.cursor()
+        got = []
+        for _ in range(5):
+            cur.execute("SELECT 1")
+            got.extend(cur.fetchall())
+        return got
+
+    with (
+        caplog.at_level(logging.WARNING, logger="urllib3"),
+        ThreadPoolExecutor(max_workers=40) as pool,
+    ):
+        results = list(pool.map(queries, range(40)))
+    assert results == [[[1]] * 5] * 40
+    assert not [r for r in caplog.records if "pool is full" in r.getMessage()]
